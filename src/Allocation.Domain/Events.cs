@@ -1,0 +1,12 @@
+using Mediator;
+
+namespace Allocation.Domain;
+
+/// <summary>An order line was allocated to a batch. Published downstream as <c>line_allocated</c>.</summary>
+public sealed record Allocated(string OrderId, string Sku, int Qty, string BatchReference) : INotification;
+
+/// <summary>An order line lost its batch because the batch shrank; it is allocated again.</summary>
+public sealed record Deallocated(string OrderId, string Sku, int Qty) : INotification;
+
+/// <summary>No batch of the SKU could take a line; the stock team is told.</summary>
+public sealed record OutOfStock(string Sku) : INotification;

@@ -1,0 +1,140 @@
+using Mediator;
+
+namespace Allocation.Domain;
+
+/// <summary>
+/// The aggregate: one SKU and all its batches. Every change goes through a method here, raises the
+/// events that describe it and moves <see cref="VersionNumber"/> on, which the repository uses for
+/// optimistic concurrency.
+/// </summary>
+public sealed class Product
+{
+    private readonly List<Batch> _batches;
+    private readonly List<INotification> _events = [];
+
+    public Product(string sku, IEnumerable<Batch>? batches = null, int versionNumber = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sku);
+        Sku = sku;
+        _batches = batches?.ToList() ?? [];
+        VersionNumber = versionNumber;
+        if (_batches.Exists(batch => batch.Sku != sku))
+        {
+            throw new ArgumentException($"Every batch of product {sku} must be for that SKU.", nameof(batches));
+        }
+    }
+
+    public string Sku { get; }
+
+    public int VersionNumber { get; private set; }
+
+    /// <summary>The batches in the order they were added.</summary>
+    public IReadOnlyList<Batch> Batches => _batches;
+
+    /// <summary>What happened to this product since it was loaded, in order.</summary>
+    public IReadOnlyList<INotification> Events => _events;
+
+    /// <summary>The batches in allocation preference: in the warehouse first, then by eta, ties in the order added.</summary>
+    public IEnumerable<Batch> BatchesInPreferenceOrder =>
+        _batches.OrderBy(batch => batch.Eta.HasValue).ThenBy(batch => batch.Eta);
+
+    /// <summary>
+    /// Adds a batch. Adding a batch identical to an existing one changes nothing; the same reference
+    /// with different details is a conflict.
+    /// </summary>
+    public void AddBatch(string reference, int qty, DateOnly? eta)
+    {
+        var existing = _batches.Find(batch => batch.Reference == reference);
+        if (existing is not null)
+        {
+            if (!existing.HasSameDetails(Sku, qty, eta))
+            {
+                throw new BatchConflictException(
+                    reference, $"for sku {Sku} with qty {existing.PurchasedQuantity} and eta {existing.Eta?.ToString("yyyy-MM-dd") ?? "null"}");
+            }
+
+            return;
+        }
+
+        _batches.Add(new Batch(reference, Sku, qty, eta));
+        VersionNumber++;
+    }
+
+    /// <summary>
+    /// Allocates the line, whole, to the preferred batch that can take it and returns that batch's
+    /// reference; returns null and raises <see cref="OutOfStock"/> when none can. A line that is already
+    /// allocated with the same quantity gets its batch again, with no change and no event.
+    /// </summary>
+    public string? Allocate(OrderLine line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        if (line.Sku != Sku)
+        {
+            throw new ArgumentException($"Line for sku {line.Sku} cannot be allocated to product {Sku}.", nameof(line));
+        }
+
+        foreach (var batch in _batches)
+        {
+            if (batch.IsAllocatedTo(line.OrderId, out var existing))
+            {
+                return existing.Qty == line.Qty
+                    ? batch.Reference
+                    : throw new LineConflictException(line.OrderId, line.Sku, existing.Qty, line.Qty);
+            }
+        }
+
+        var chosen = PreferredBatchFor(line);
+        if (chosen is null)
+        {
+            _events.Add(new OutOfStock(Sku));
+            return null;
+        }
+
+        chosen.Allocate(line);
+        VersionNumber++;
+        _events.Add(new Allocated(line.OrderId, line.Sku, line.Qty, chosen.Reference));
+        return chosen.Reference;
+    }
+
+    /// <summary>
+    /// Sets a batch's purchased quantity; while it is over-allocated its most recently allocated line is
+    /// deallocated and a <see cref="Deallocated"/> event raised, so that the line is allocated again.
+    /// </summary>
+    public void ChangeBatchQuantity(string reference, int qty)
+    {
+        var batch = _batches.Find(candidate => candidate.Reference == reference) ?? throw new UnknownBatchException(reference);
+        if (batch.PurchasedQuantity == qty)
+        {
+            return;
+        }
+
+        batch.ChangePurchasedQuantity(qty);
+        while (batch.AvailableQuantity < 0)
+        {
+            var line = batch.DeallocateMostRecent();
+            _events.Add(new Deallocated(line.OrderId, line.Sku, line.Qty));
+        }
+
+        VersionNumber++;
+    }
+
+    public void ClearEvents() => _events.Clear();
+
+    // A single pass rather than a sort: strict comparisons keep the earliest-added batch on ties.
+    private Batch? PreferredBatchFor(OrderLine line)
+    {
+        Batch? best = null;
+        foreach (var batch in _batches)
+        {
+            if (batch.CanAllocate(line) && (best is null || Precedes(batch.Eta, best.Eta)))
+            {
+                best = batch;
+            }
+        }
+
+        return best;
+    }
+
+    private static bool Precedes(DateOnly? eta, DateOnly? other) =>
+        other is not null && (eta is null || eta < other);
+}

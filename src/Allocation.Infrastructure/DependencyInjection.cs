@@ -1,0 +1,78 @@
+using Allocation.Application.Ports;
+using Allocation.Infrastructure.Email;
+using Allocation.Infrastructure.Outbox;
+using Allocation.Infrastructure.Persistence;
+using Allocation.Infrastructure.Redis;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Allocation.Infrastructure;
+
+public static class DependencyInjection
+{
+    /// <summary>
+    /// SQLite persistence with its outbox, Redis in and out, and e-mail. Every option is validated when
+    /// the host starts, with a message naming the configuration key.
+    /// </summary>
+    public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SqliteOptions>()
+            .Bind(configuration.GetSection(SqliteOptions.Section))
+            .Configure(options => options.ConnectionString = configuration.GetConnectionString("Allocation") ?? "")
+            .ValidateDataAnnotations()
+            .Validate(options => IsValid(() => new SqliteConnectionStringBuilder(options.ConnectionString)), "ConnectionStrings:Allocation is not a valid SQLite connection string.")
+            .ValidateOnStart();
+        services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RedisOptions>()
+            .Bind(configuration.GetSection(RedisOptions.Section))
+            .Configure(options => options.ConnectionString = configuration.GetConnectionString("Redis") ?? options.ConnectionString)
+            .ValidateDataAnnotations()
+            .Validate(options => IsValid(() => ConfigurationOptions.Parse(options.ConnectionString)), "ConnectionStrings:Redis is not a valid StackExchange.Redis configuration string.")
+            .ValidateOnStart();
+        services.AddOptions<MessagingOptions>().Bind(configuration.GetSection(MessagingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SmtpOptions>().Bind(configuration.GetSection(SmtpOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<SqliteWriter>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<OutboxStore>();
+        services.AddSingleton<DeadLetterStore>();
+        services.AddScoped<SqliteUnitOfWork>();
+        services.AddScoped<IUnitOfWork>(provider => provider.GetRequiredService<SqliteUnitOfWork>());
+        services.AddSingleton<IReadModel, ReadModel>();
+
+        services.AddSingleton<RedisConnection>();
+        services.AddSingleton<IEventPublisher, RedisEventPublisher>();
+        services.AddSingleton<SmtpNotifier>();
+        services.AddSingleton<LoggingNotifier>();
+        services.AddSingleton<INotifier>(provider =>
+            string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<SmtpOptions>>().Value.Host)
+                ? provider.GetRequiredService<LoggingNotifier>()
+                : provider.GetRequiredService<SmtpNotifier>());
+
+        services.AddSingleton<RedisCommandSubscriber>();
+        services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
+        return services;
+    }
+
+    private static bool IsValid(Func<object> parse)
+    {
+        try
+        {
+            parse();
+            return true;
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException or RedisConnectionException)
+        {
+            return false;
+        }
+    }
+}

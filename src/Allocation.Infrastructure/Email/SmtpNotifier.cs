@@ -1,0 +1,53 @@
+using Allocation.Application.Ports;
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Allocation.Infrastructure.Email;
+
+/// <summary>
+/// E-mails the stock team over SMTP. It runs from the outbox, after the change committed, so a slow or
+/// dead mail server never fails or delays an allocation; a failed send is retried by the outbox. The
+/// event's message id becomes the Message-Id header, so a re-sent e-mail can be recognised.
+/// </summary>
+internal sealed partial class SmtpNotifier(IOptions<SmtpOptions> smtp, IOptions<NotificationOptions> notifications, ILogger<SmtpNotifier> logger) : INotifier
+{
+    public async ValueTask NotifyStockTeamAsync(string subject, string body, string messageId, CancellationToken cancellationToken)
+    {
+        var options = smtp.Value;
+        using var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(options.From));
+        message.To.Add(MailboxAddress.Parse(notifications.Value.StockAddress));
+        message.Subject = subject;
+        message.MessageId = $"{messageId}@allocation";
+        message.Body = new TextPart("plain") { Text = body };
+
+        using var client = new SmtpClient { Timeout = options.TimeoutSeconds * 1000 };
+        await client.ConnectAsync(options.Host!, options.Port, options.Security, cancellationToken);
+        if (!string.IsNullOrEmpty(options.UserName))
+        {
+            await client.AuthenticateAsync(options.UserName, options.Password ?? "", cancellationToken);
+        }
+
+        await client.SendAsync(message, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
+        LogSent(subject, notifications.Value.StockAddress, messageId);
+    }
+
+    [LoggerMessage(LogLevel.Information, "E-mail \"{Subject}\" sent to {To} ({MessageId})")]
+    private partial void LogSent(string subject, string to, string messageId);
+}
+
+/// <summary>Stands in for e-mail when no SMTP host is configured: the message is logged.</summary>
+internal sealed partial class LoggingNotifier(IOptions<NotificationOptions> notifications, ILogger<LoggingNotifier> logger) : INotifier
+{
+    public ValueTask NotifyStockTeamAsync(string subject, string body, string messageId, CancellationToken cancellationToken)
+    {
+        LogEmail(notifications.Value.StockAddress, subject, body, messageId);
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(LogLevel.Warning, "No SMTP host configured (Smtp:Host); e-mail to {To} not sent: \"{Subject}\" {Body} ({MessageId})")]
+    private partial void LogEmail(string to, string subject, string body, string messageId);
+}

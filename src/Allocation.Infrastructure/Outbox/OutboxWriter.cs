@@ -1,0 +1,29 @@
+using Allocation.Infrastructure.Persistence;
+using Dapper;
+using Mediator;
+using Microsoft.Data.Sqlite;
+
+namespace Allocation.Infrastructure.Outbox;
+
+/// <summary>Appends events to the outbox inside the unit of work that raised them.</summary>
+internal sealed class OutboxWriter(WriteUnit unit, TimeProvider time)
+{
+    public void Append(SqliteConnection connection, IReadOnlyList<INotification> events)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var @event in events)
+        {
+            var (type, payload) = EventSerializer.Serialize(@event);
+            connection.Execute(
+                "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@messageId, @type, @payload, @now)",
+                new { messageId = Guid.CreateVersion7().ToString(), type, payload, now });
+        }
+
+        unit.MarkOutboxWritten();
+    }
+}

@@ -1,0 +1,222 @@
+using System.Globalization;
+using Allocation.Application.Ports;
+using Allocation.Domain;
+using Allocation.Infrastructure.Outbox;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Allocation.Infrastructure.Persistence;
+
+/// <summary>
+/// Loads products with only the lines a command needs, remembers what it loaded, and on commit writes
+/// the difference. SQL runs synchronously: SQLite is in-process and the writer is already ours.
+/// </summary>
+internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductRepository
+{
+    private readonly Dictionary<string, Loaded> _loaded = new(StringComparer.Ordinal);
+
+    public bool HasTracked => _loaded.Count > 0;
+
+    public async ValueTask<Product?> GetAsync(string sku, CancellationToken cancellationToken)
+    {
+        var connection = await uow.ConnectionAsync(cancellationToken);
+        return Load(connection, sku, _ => []);
+    }
+
+    public async ValueTask<Product?> GetForOrderLineAsync(string sku, string orderId, CancellationToken cancellationToken)
+    {
+        var connection = await uow.ConnectionAsync(cancellationToken);
+        var line = connection.QuerySingleOrDefault<LineRow>(
+            "SELECT orderid AS OrderId, qty AS Qty, batch_id AS BatchId FROM allocations WHERE orderid = @orderId AND sku = @sku",
+            new { orderId, sku });
+        return Load(connection, sku, batch => line is not null && line.BatchId == batch.Id ? [line] : []);
+    }
+
+    public async ValueTask<Product?> GetForBatchChangeAsync(string reference, int newQty, CancellationToken cancellationToken)
+    {
+        var connection = await uow.ConnectionAsync(cancellationToken);
+        var target = connection.QuerySingleOrDefault<BatchRow>(
+            $"SELECT {BatchColumns} FROM batches WHERE reference = @reference", new { reference });
+        if (target is null)
+        {
+            return null;
+        }
+
+        // Only the most recent lines that the new quantity no longer covers: read newest first and stop
+        // as soon as enough quantity is freed.
+        var excess = target.AllocatedQuantity - newQty;
+        var lines = new List<LineRow>();
+        if (excess > 0)
+        {
+            var freed = 0;
+            foreach (var line in connection.Query<LineRow>(
+                "SELECT orderid AS OrderId, qty AS Qty, batch_id AS BatchId FROM allocations WHERE batch_id = @Id ORDER BY id DESC",
+                new { target.Id },
+                buffered: false))
+            {
+                lines.Add(line);
+                freed += line.Qty;
+                if (freed >= excess)
+                {
+                    break;
+                }
+            }
+
+            lines.Reverse();
+        }
+
+        return Load(connection, target.Sku, batch => batch.Id == target.Id ? lines : []);
+    }
+
+    public async ValueTask<string?> FindSkuOfBatchAsync(string reference, CancellationToken cancellationToken)
+    {
+        var connection = await uow.ConnectionAsync(cancellationToken);
+        return connection.QuerySingleOrDefault<string>("SELECT sku FROM batches WHERE reference = @reference", new { reference });
+    }
+
+    public void Add(Product product)
+    {
+        if (!_loaded.TryAdd(product.Sku, new Loaded(product, IsNew: true, product.VersionNumber, [])))
+        {
+            throw new InvalidOperationException($"Product {product.Sku} is already part of this unit of work.");
+        }
+    }
+
+    public void Clear() => _loaded.Clear();
+
+    /// <summary>Writes what changed since loading: deletions first, so that a line can change batch.</summary>
+    public void Persist(SqliteConnection connection, OutboxWriter outbox)
+    {
+        foreach (var (product, isNew, loadedVersion, batches) in _loaded.Values)
+        {
+            if (isNew)
+            {
+                connection.Execute(
+                    "INSERT INTO products (sku, version_number) VALUES (@Sku, @VersionNumber)",
+                    new { product.Sku, product.VersionNumber });
+            }
+            else if (product.VersionNumber != loadedVersion)
+            {
+                var updated = connection.Execute(
+                    "UPDATE products SET version_number = @VersionNumber WHERE sku = @Sku AND version_number = @loadedVersion",
+                    new { product.Sku, product.VersionNumber, loadedVersion });
+                if (updated == 0)
+                {
+                    throw new ConcurrencyException($"Product {product.Sku} is no longer at version {loadedVersion}.");
+                }
+            }
+
+            foreach (var batch in product.Batches)
+            {
+                if (batches.TryGetValue(batch.Reference, out var stored))
+                {
+                    foreach (var orderId in stored.OrderIds)
+                    {
+                        if (!batch.Allocations.Any(line => line.OrderId == orderId))
+                        {
+                            connection.Execute(
+                                "DELETE FROM allocations WHERE orderid = @orderId AND sku = @Sku", new { orderId, product.Sku });
+                        }
+                    }
+                }
+            }
+
+            foreach (var batch in product.Batches)
+            {
+                batches.TryGetValue(batch.Reference, out var stored);
+                var batchId = stored?.Id ?? connection.ExecuteScalar<long>(
+                    """
+                    INSERT INTO batches (reference, sku, purchased_quantity, allocated_quantity, eta)
+                    VALUES (@Reference, @Sku, @PurchasedQuantity, @AllocatedQuantity, @eta) RETURNING id
+                    """,
+                    new { batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.AllocatedQuantity, eta = FormatEta(batch.Eta) });
+
+                if (stored is not null && (stored.PurchasedQuantity != batch.PurchasedQuantity || stored.AllocatedQuantity != batch.AllocatedQuantity))
+                {
+                    connection.Execute(
+                        "UPDATE batches SET purchased_quantity = @PurchasedQuantity, allocated_quantity = @AllocatedQuantity WHERE id = @batchId",
+                        new { batch.PurchasedQuantity, batch.AllocatedQuantity, batchId });
+                }
+
+                foreach (var line in batch.Allocations)
+                {
+                    if (stored is null || !stored.OrderIds.Contains(line.OrderId))
+                    {
+                        connection.Execute(
+                            "INSERT INTO allocations (orderid, sku, qty, batch_id) VALUES (@OrderId, @Sku, @Qty, @batchId)",
+                            new { line.OrderId, line.Sku, line.Qty, batchId });
+                    }
+                }
+            }
+
+            outbox.Append(connection, product.Events);
+            product.ClearEvents();
+        }
+    }
+
+    private const string BatchColumns =
+        "id AS Id, reference AS Reference, sku AS Sku, purchased_quantity AS PurchasedQuantity, allocated_quantity AS AllocatedQuantity, eta AS Eta";
+
+    private Product? Load(SqliteConnection connection, string sku, Func<BatchRow, IReadOnlyList<LineRow>> linesOf)
+    {
+        if (_loaded.TryGetValue(sku, out var loaded))
+        {
+            return loaded.Product;
+        }
+
+        var version = connection.QuerySingleOrDefault<int?>("SELECT version_number FROM products WHERE sku = @sku", new { sku });
+        if (version is null)
+        {
+            return null;
+        }
+
+        var rows = connection.Query<BatchRow>($"SELECT {BatchColumns} FROM batches WHERE sku = @sku ORDER BY id", new { sku });
+        var stored = new Dictionary<string, StoredBatch>(StringComparer.Ordinal);
+        var batches = new List<Batch>();
+        foreach (var row in rows)
+        {
+            var lines = linesOf(row);
+            batches.Add(Batch.Restore(
+                row.Reference, row.Sku, row.PurchasedQuantity, ParseEta(row.Eta), row.AllocatedQuantity,
+                lines.Select(line => new OrderLine(line.OrderId, sku, line.Qty))));
+            stored[row.Reference] = new StoredBatch(row.Id, row.PurchasedQuantity, row.AllocatedQuantity, lines.Select(line => line.OrderId).ToHashSet(StringComparer.Ordinal));
+        }
+
+        var product = new Product(sku, batches, version.Value);
+        _loaded[sku] = new Loaded(product, IsNew: false, version.Value, stored);
+        return product;
+    }
+
+    internal static string? FormatEta(DateOnly? eta) => eta?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    internal static DateOnly? ParseEta(string? eta) =>
+        eta is null ? null : DateOnly.ParseExact(eta, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private sealed record Loaded(Product Product, bool IsNew, int Version, Dictionary<string, StoredBatch> Batches);
+
+    private sealed record StoredBatch(long Id, int PurchasedQuantity, int AllocatedQuantity, HashSet<string> OrderIds);
+
+    private sealed class BatchRow
+    {
+        public long Id { get; init; }
+
+        public string Reference { get; init; } = "";
+
+        public string Sku { get; init; } = "";
+
+        public int PurchasedQuantity { get; init; }
+
+        public int AllocatedQuantity { get; init; }
+
+        public string? Eta { get; init; }
+    }
+
+    private sealed class LineRow
+    {
+        public string OrderId { get; init; } = "";
+
+        public int Qty { get; init; }
+
+        public long BatchId { get; init; }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Text;
+using Allocation.Domain;
+using Allocation.Infrastructure.Persistence;
+using FluentValidation;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Allocation.Infrastructure.Redis;
+
+/// <summary>
+/// Turns inbound Redis messages into commands and sends them through the same pipeline as HTTP, one at
+/// a time in arrival order. A message that cannot be applied is logged with its payload, stored as a
+/// dead letter, and the consumer goes on with the next one.
+/// </summary>
+public sealed partial class RedisCommandSubscriber(
+    RedisConnection redis,
+    IServiceScopeFactory scopes,
+    DeadLetterStore deadLetters,
+    IOptions<MessagingOptions> options,
+    ILogger<RedisCommandSubscriber> logger) : BackgroundService
+{
+    private const int MaxAttempts = 3;
+    private readonly MessagingOptions _options = options.Value;
+
+    /// <summary>Each inbound channel and the command its payload becomes.</summary>
+    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, object>> _routes = new(StringComparer.Ordinal)
+    {
+        [options.Value.InboundChannel] = payload => Wire.ParseChangeBatchQuantity(payload),
+    };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var multiplexer = await redis.ConnectAsync(stoppingToken);
+        await Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, stoppingToken)));
+    }
+
+    /// <summary>Handles one message; public so that dead letters can be replayed through the same path.</summary>
+    public async Task HandleAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (!_routes.TryGetValue(channel, out var route))
+        {
+            throw new ArgumentException($"No command is mapped to channel {channel}.", nameof(channel));
+        }
+
+        if (payload.Length > _options.MaxInboundBytes)
+        {
+            await RefuseAsync(channel, payload, $"payload of {payload.Length} bytes exceeds the limit of {_options.MaxInboundBytes}", cancellationToken);
+            return;
+        }
+
+        object command;
+        try
+        {
+            command = route(payload);
+        }
+        catch (InvalidMessageException exception)
+        {
+            await RefuseAsync(channel, payload, exception.Message, cancellationToken);
+            return;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<ISender>().Send(command, cancellationToken);
+                return;
+            }
+            catch (Exception exception) when (exception is ValidationException or UnknownBatchException)
+            {
+                await RefuseAsync(channel, payload, exception.Message, cancellationToken);
+                return;
+            }
+            catch (Exception exception) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
+            {
+                LogRetrying(channel, attempt, exception.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), cancellationToken);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                await RefuseAsync(channel, payload, $"failed after {MaxAttempts} attempts: {exception.Message}", cancellationToken);
+                return;
+            }
+        }
+    }
+
+    private async Task ConsumeAsync(
+        IConnectionMultiplexer multiplexer, string channel, Func<ReadOnlyMemory<byte>, object> route, CancellationToken stoppingToken)
+    {
+        var queue = await SubscribeAsync(multiplexer, channel, stoppingToken);
+        if (queue is null)
+        {
+            return;
+        }
+
+        LogSubscribed(channel);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var message = await queue.ReadAsync(stoppingToken);
+                byte[] payload = message.Message.IsNull ? [] : (byte[])message.Message!;
+
+                // Not the stopping token: a message that was taken is finished during shutdown.
+                await HandleAsync(channel, payload, CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+        }
+        finally
+        {
+            await queue.UnsubscribeAsync();
+        }
+    }
+
+    // Redis may be away at start-up; once subscribed, StackExchange.Redis re-subscribes after reconnects.
+    private async Task<ChannelMessageQueue?> SubscribeAsync(IConnectionMultiplexer multiplexer, string channel, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                return await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
+            }
+            catch (RedisException)
+            {
+                try
+                {
+                    await Task.Delay(delay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+
+        return null;
+    }
+
+    private async Task RefuseAsync(string channel, ReadOnlyMemory<byte> payload, string error, CancellationToken cancellationToken)
+    {
+        var text = Encoding.UTF8.GetString(payload.Span[..Math.Min(payload.Length, _options.MaxInboundBytes)]);
+        LogRefused(channel, error, text);
+        await deadLetters.RecordAsync($"redis:{channel}", text, error, cancellationToken);
+    }
+
+    [LoggerMessage(LogLevel.Information, "Subscribed to Redis channel {Channel}")]
+    private partial void LogSubscribed(string channel);
+
+    [LoggerMessage(LogLevel.Warning, "Message on {Channel} refused and stored as a dead letter: {Reason}. Payload: {Payload}")]
+    private partial void LogRefused(string channel, string reason, string payload);
+
+    [LoggerMessage(LogLevel.Warning, "Message on {Channel} failed (attempt {Attempt}), retrying: {Reason}")]
+    private partial void LogRetrying(string channel, int attempt, string reason);
+}

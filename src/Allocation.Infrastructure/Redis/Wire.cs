@@ -1,0 +1,73 @@
+using System.Buffers;
+using System.Text.Json;
+using Allocation.Application.Commands;
+using Allocation.Application.Ports;
+
+namespace Allocation.Infrastructure.Redis;
+
+/// <summary>The contract's Redis payloads, written and read field by field so that names and types are exact.</summary>
+internal static class Wire
+{
+    public static byte[] Serialize(LineAllocated message)
+    {
+        var buffer = new ArrayBufferWriter<byte>(192);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("orderid", message.OrderId);
+            writer.WriteString("sku", message.Sku);
+            writer.WriteNumber("qty", message.Qty);
+            writer.WriteString("batchref", message.BatchRef);
+            writer.WriteString("message_id", message.MessageId);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary><c>{"batchref": str, "qty": int}</c>; other fields are ignored.</summary>
+    /// <exception cref="InvalidMessageException">The payload is not that shape.</exception>
+    public static ChangeBatchQuantity ParseChangeBatchQuantity(ReadOnlyMemory<byte> payload)
+    {
+        using var document = Parse(payload);
+        var root = document.RootElement;
+        return new ChangeBatchQuantity(RequiredString(root, "batchref"), RequiredInt(root, "qty"));
+    }
+
+    private static JsonDocument Parse(ReadOnlyMemory<byte> payload)
+    {
+        try
+        {
+            var document = JsonDocument.Parse(payload);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                throw new InvalidMessageException("payload must be a JSON object");
+            }
+
+            return document;
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidMessageException($"payload is not valid JSON: {exception.Message}");
+        }
+    }
+
+    private static string RequiredString(JsonElement root, string name) =>
+        Required(root, name) is { ValueKind: JsonValueKind.String } value
+            ? value.GetString()!
+            : throw new InvalidMessageException($"field '{name}' must be a string");
+
+    private static int RequiredInt(JsonElement root, string name) =>
+        Required(root, name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt32(out var number)
+            ? number
+            : throw new InvalidMessageException($"field '{name}' must be an integer");
+
+    private static JsonElement Required(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
+            ? value
+            : throw new InvalidMessageException($"field '{name}' is missing");
+}
+
+/// <summary>An inbound message that cannot be turned into a command.</summary>
+public sealed class InvalidMessageException(string message) : Exception(message);

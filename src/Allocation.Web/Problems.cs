@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Allocation.Application.Ports;
+using Allocation.Domain;
+using FluentValidation;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Allocation.Web;
+
+/// <summary>
+/// Every error as RFC 9457 problem details, with the top-level <c>message</c> older clients read and,
+/// for invalid input, <c>errors</c> keyed by the contract's field names.
+/// </summary>
+internal static partial class Problems
+{
+    public static IResult NotFound(string detail) => Result(StatusCodes.Status404NotFound, "Not found", detail);
+
+    public static IResult Result(int status, string title, string detail, IDictionary<string, string[]>? errors = null)
+    {
+        var problem = errors is null
+            ? new ProblemDetails()
+            : new HttpValidationProblemDetails(errors);
+        problem.Status = status;
+        problem.Title = title;
+        problem.Detail = detail;
+        problem.Extensions["message"] = detail;
+        return TypedResults.Problem(problem);
+    }
+
+    /// <summary>What the client is told for an exception; null for the unexpected, which is a bare 500.</summary>
+    public static IResult? For(Exception exception) => exception switch
+    {
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            Result(StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than the service accepts."),
+        BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
+        BadHttpRequestException bad =>
+            Result(bad.StatusCode, "Bad request", bad.Message),
+        ValidationException validation =>
+            Result(StatusCodes.Status400BadRequest, "Invalid input", string.Join(" ", validation.Errors.Select(error => error.ErrorMessage)), ValidationErrors(validation)),
+        InvalidSkuException => Result(StatusCodes.Status400BadRequest, "Invalid sku", exception.Message),
+        OutOfStockException => Result(StatusCodes.Status409Conflict, "Out of stock", exception.Message),
+        LineConflictException => Result(StatusCodes.Status409Conflict, "Conflicting order line", exception.Message),
+        BatchConflictException => Result(StatusCodes.Status409Conflict, "Conflicting batch", exception.Message),
+        UnknownBatchException => Result(StatusCodes.Status404NotFound, "Unknown batch", exception.Message),
+        ConcurrencyException => Result(StatusCodes.Status503ServiceUnavailable, "Busy", "The product kept changing under this request; try again."),
+        _ => null,
+    };
+
+    // The command's property names, as the contract spells the fields.
+    public static string WireName(string property) => property switch
+    {
+        "Reference" => "ref",
+        _ => property.ToLowerInvariant(),
+    };
+
+    private static Dictionary<string, string[]> ValidationErrors(ValidationException validation) =>
+        validation.Errors
+            .GroupBy(error => WireName(error.PropertyName))
+            .ToDictionary(group => group.Key, group => group.Select(error => error.ErrorMessage).ToArray());
+
+    // What each field of the contract must be, for messages that do not leak .NET type names.
+    private static readonly Dictionary<string, string> FieldTypes = new(StringComparer.Ordinal)
+    {
+        ["qty"] = "an integer",
+        ["eta"] = "a date (YYYY-MM-DD) or null",
+        ["ref"] = "a string",
+        ["sku"] = "a string",
+        ["orderid"] = "a string",
+    };
+
+    private static IResult InvalidJson(JsonException json)
+    {
+        var missing = MissingProperties().Match(json.Message);
+        if (missing.Success)
+        {
+            var fields = missing.Groups["names"].Value.Split(',').Select(name => name.Trim().Trim('\'')).ToArray();
+            return Result(
+                StatusCodes.Status400BadRequest,
+                "Invalid input",
+                $"Missing required field(s): {string.Join(", ", fields)}.",
+                fields.ToDictionary(field => field, field => new[] { $"'{field}' is required." }));
+        }
+
+        var field = json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        if (field is not null && FieldTypes.TryGetValue(field, out var expected))
+        {
+            var message = $"'{field}' must be {expected}.";
+            return Result(StatusCodes.Status400BadRequest, "Invalid input", message, new Dictionary<string, string[]> { [field] = [message] });
+        }
+
+        var detail = $"The request body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).";
+        return Result(StatusCodes.Status400BadRequest, "Invalid JSON body", detail, new Dictionary<string, string[]> { ["body"] = [detail] });
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: (?<names>.+)\\.$")]
+    private static partial System.Text.RegularExpressions.Regex MissingProperties();
+}
+
+/// <summary>Turns exceptions escaping an endpoint into the contract's problem responses.</summary>
+internal sealed partial class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var result = Problems.For(exception);
+        if (result is null)
+        {
+            LogUnhandled(exception, httpContext.Request.Method, httpContext.Request.Path);
+            result = Problems.Result(StatusCodes.Status500InternalServerError, "Internal error", "The service failed to handle the request; it has been logged.");
+        }
+
+        await result.ExecuteAsync(httpContext);
+        return true;
+    }
+
+    [LoggerMessage(LogLevel.Error, "Unhandled error on {Method} {Path}")]
+    private partial void LogUnhandled(Exception exception, string method, string path);
+}
