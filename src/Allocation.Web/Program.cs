@@ -1,7 +1,3 @@
-using Allocation.Application;
-using Allocation.Application.Bus;
-using Allocation.Application.Commands;
-using Allocation.Domain;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
@@ -39,15 +35,8 @@ try
     ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Problems.WireName(member.Name);
     builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
-    builder.Services.AddApplication();
+    builder.Services.AddAllocationBus();
     builder.Services.AddInfrastructure(builder.Configuration);
-    builder.Services.AddMediator(options =>
-    {
-        options.ServiceLifetime = ServiceLifetime.Scoped;
-        options.Assemblies = [typeof(Product), typeof(Allocate)];
-        options.PipelineBehaviors = [typeof(LoggingBehaviour<,>), typeof(ValidationBehaviour<,>), typeof(UnitOfWorkBehaviour<,>)];
-        options.NotificationPublisherType = typeof(NotificationPublisher);
-    });
 
     var app = builder.Build();
     app.Services.GetRequiredService<SqliteDatabase>().Migrate();

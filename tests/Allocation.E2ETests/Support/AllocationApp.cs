@@ -1,0 +1,65 @@
+using Allocation.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Allocation.E2ETests.Support;
+
+/// <summary>
+/// The real service in-process (the whole ASP.NET pipeline through <see cref="WebApplicationFactory{TEntryPoint}"/>)
+/// on a fresh SQLite file. Without a Redis it points at a closed port: HTTP works and events wait in the outbox.
+/// Channel names are unique per instance so tests sharing a Redis do not hear each other.
+/// </summary>
+public sealed class AllocationApp : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    public AllocationApp(string? redis = null, IDictionary<string, string?>? settings = null, TestDatabase? database = null)
+    {
+        Database = database ?? new TestDatabase();
+        OwnsDatabase = database is null;
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        InboundChannel = $"change_batch_quantity.{suffix}";
+        OutboundChannel = $"line_allocated.{suffix}";
+        _settings = new(StringComparer.Ordinal)
+        {
+            ["ConnectionStrings:Allocation"] = Database.ConnectionString,
+            ["ConnectionStrings:Redis"] = redis ?? $"127.0.0.1:{RedisTestServer.FreePort()},connectTimeout=500",
+            ["Redis:Embedded"] = "false",
+            ["Messaging:InboundChannel"] = InboundChannel,
+            ["Messaging:OutboundChannel"] = OutboundChannel,
+            ["Outbox:PollIntervalMs"] = "200",
+            ["Logging:Json"] = "false",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public TestDatabase Database { get; }
+
+    public string InboundChannel { get; }
+
+    public string OutboundChannel { get; }
+
+    private bool OwnsDatabase { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && OwnsDatabase)
+        {
+            Database.Dispose();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Allocation.E2ETests.Support;
+
+/// <summary>The contract's calls, for readable tests.</summary>
+public static class Http
+{
+    public static Task<HttpResponseMessage> AddBatchAsync(this HttpClient client, string reference, string sku, int qty, string? eta = null) =>
+        client.PostAsJsonAsync("/add_batch", new Dictionary<string, object?> { ["ref"] = reference, ["sku"] = sku, ["qty"] = qty, ["eta"] = eta });
+
+    public static Task<HttpResponseMessage> AllocateAsync(this HttpClient client, string orderId, string sku, int qty) =>
+        client.PostAsJsonAsync("/allocate", new Dictionary<string, object?> { ["orderid"] = orderId, ["sku"] = sku, ["qty"] = qty });
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json) =>
+        client.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+}
