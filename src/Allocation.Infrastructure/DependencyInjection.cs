@@ -1,5 +1,6 @@
 using Allocation.Application.Ports;
 using Allocation.Infrastructure.Email;
+using Allocation.Infrastructure.Health;
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Infrastructure.Redis;
@@ -14,6 +15,9 @@ namespace Allocation.Infrastructure;
 
 public static class DependencyInjection
 {
+    /// <summary>Health checks with this tag decide readiness (<c>/health/ready</c>).</summary>
+    public const string ReadyTag = "ready";
+
     /// <summary>
     /// SQLite persistence with its outbox, Redis in and out, and e-mail. Every option is validated when
     /// the host starts, with a message naming the configuration key.
@@ -55,6 +59,11 @@ public static class DependencyInjection
             string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<SmtpOptions>>().Value.Host)
                 ? provider.GetRequiredService<LoggingNotifier>()
                 : provider.GetRequiredService<SmtpNotifier>());
+
+        services.AddHealthChecks()
+            .AddCheck<SqliteWritableCheck>("sqlite", tags: [ReadyTag])
+            .AddCheck<RedisConnectedCheck>("redis", tags: [ReadyTag])
+            .AddCheck<OutboxBacklogCheck>("outbox", tags: [ReadyTag]);
 
         services.AddSingleton<RedisCommandSubscriber>();
         services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());

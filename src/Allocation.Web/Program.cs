@@ -27,6 +27,12 @@ try
         },
         preserveStaticLogger: true);
 
+    if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+    {
+        // The contract's default address, unless --urls or ASPNETCORE_URLS say otherwise.
+        builder.WebHost.UseUrls("http://localhost:5005");
+    }
+
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBodyBytes);
     builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
     builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default));
@@ -61,6 +67,7 @@ try
         return next(context);
     });
     app.MapAllocationEndpoints();
+    app.MapHealthEndpoints();
 
     app.Run();
     return 0;

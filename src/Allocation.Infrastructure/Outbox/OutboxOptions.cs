@@ -25,4 +25,8 @@ public sealed class OutboxOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Above this many waiting entries the service reports itself not ready.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBacklog { get; set; } = 10_000;
 }

@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace Allocation.Benchmarks;
+
+internal sealed record BenchOptions(int Duration, int Events, int Threads, HashSet<string>? Only)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var duration = 15;
+        var events = 1000;
+        var threads = 2;
+        HashSet<string>? only = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--duration": duration = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--events": events = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--only": only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase); break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --duration <s> --events <n> --threads <n> --only trivial,allocate,add_batch,events,growth");
+            }
+        }
+
+        return new BenchOptions(duration, events, threads, only);
+    }
+
+    public bool Includes(string scenario) => Only is null || Only.Contains(scenario);
+}
+
+internal static class Repo
+{
+    public static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Allocation.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run the harness from inside the repository (Allocation.sln not found).");
+    }
+}
+
+internal static class Tools
+{
+    public static string? Find(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, name)).FirstOrDefault(File.Exists);
+
+    public static string Run(string file, string arguments, string workingDirectory)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {arguments} failed ({process.ExitCode}):\n{output.Result}\n{error.Result}");
+        }
+
+        return output.Result;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>REDIS_URL, else a throwaway redis-server, else the service's embedded broker (same discovery as the tests).</summary>
+internal sealed class BenchRedis : IAsyncDisposable
+{
+    private Process? _process;
+
+    public string ConnectionString { get; private init; } = "";
+
+    public string Description { get; private init; } = "";
+
+    public bool Embedded { get; private init; }
+
+    public static async Task<BenchRedis> StartAsync()
+    {
+        var url = Environment.GetEnvironmentVariable("REDIS_URL");
+        if (!string.IsNullOrWhiteSpace(url))
+        {
+            var uri = new Uri(url);
+            return new BenchRedis { ConnectionString = $"{uri.Host}:{(uri.Port > 0 ? uri.Port : 6379)}", Description = $"REDIS_URL {uri.Host}:{uri.Port}" };
+        }
+
+        var port = Tools.FreePort();
+        if (Tools.Find("redis-server") is { } server)
+        {
+            var process = Process.Start(new ProcessStartInfo(server, $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            process.OutputDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            await WaitForPortAsync(port);
+            var version = Tools.Run(server, "--version", Directory.GetCurrentDirectory()).Split(' ').FirstOrDefault(part => part.StartsWith("v=", StringComparison.Ordinal));
+            return new BenchRedis { _process = process, ConnectionString = $"127.0.0.1:{port}", Description = $"redis-server {version?[2..]} (port {port})" };
+        }
+
+        return new BenchRedis { ConnectionString = $"127.0.0.1:{port}", Description = "embedded Garnet in the service", Embedded = true };
+    }
+
+    public static async Task WaitForPortAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        throw new InvalidOperationException($"Nothing listens on port {port}.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+    }
+}
+
+/// <summary>The service, built in Release, as a separate process on a fresh database.</summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServiceProcess(Process process, Uri baseAddress, double startupMs)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        StartupMs = startupMs;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public double StartupMs { get; }
+
+    public int Pid => _process.Id;
+
+    public static async Task<ServiceProcess> StartAsync(string repo, string work, BenchRedis redis, string logPath)
+    {
+        var bin = Path.Combine(repo, "src", "Allocation.Web", "bin", "Release", "net10.0");
+        var port = Tools.FreePort();
+        var start = new ProcessStartInfo("dotnet", $"\"{Path.Combine(bin, "Allocation.Web.dll")}\"")
+        {
+            WorkingDirectory = bin,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ConnectionStrings__Allocation"] = $"Data Source={Path.Combine(work, "bench.db")}";
+        start.Environment["ConnectionStrings__Redis"] = redis.ConnectionString;
+        start.Environment["Redis__Embedded"] = redis.Embedded ? "true" : "false";
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var clock = Stopwatch.StartNew();
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, line) => { lock (log) { log.WriteLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (log) { log.WriteLine(line.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(1) };
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                if ((await probe.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return new ServiceProcess(process, baseAddress, clock.Elapsed.TotalMilliseconds);
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with {process.ExitCode}; see {logPath}.");
+            }
+
+            await Task.Delay(10);
+        }
+
+        process.Kill();
+        throw new InvalidOperationException($"The service did not become ready; see {logPath}.");
+    }
+
+    public double RssMb()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
+
+/// <summary>Peak resident memory of the service while load runs.</summary>
+internal sealed class RssSampler : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private double _peak;
+
+    public RssSampler(ServiceProcess service)
+    {
+        _loop = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                _peak = Math.Max(_peak, service.RssMb());
+                await Task.Delay(100);
+            }
+        });
+    }
+
+    public double PeakMb => _peak;
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _loop.Wait();
+        _stop.Dispose();
+    }
+}
+
+internal sealed record WrkResult(long Requests, double Seconds, long Non2xx, long Errors5xx, long SocketErrors, double P50Ms, double P90Ms, double P99Ms, double MaxMs)
+{
+    public double Rps => Requests / Seconds;
+
+    public JsonObject ToJson(string name, int connections, double? trivialRps) => new()
+    {
+        ["name"] = name,
+        ["connections"] = connections,
+        ["requests"] = Requests,
+        ["seconds"] = Math.Round(Seconds, 2),
+        ["rps"] = Math.Round(Rps, 0),
+        ["p50_ms"] = Math.Round(P50Ms, 3),
+        ["p90_ms"] = Math.Round(P90Ms, 3),
+        ["p99_ms"] = Math.Round(P99Ms, 3),
+        ["max_ms"] = Math.Round(MaxMs, 3),
+        ["non_2xx"] = Non2xx,
+        ["errors_5xx"] = Errors5xx,
+        ["socket_errors"] = SocketErrors,
+        ["ratio_to_trivial"] = trivialRps is > 0 ? Math.Round(Rps / trivialRps.Value, 3) : null,
+    };
+
+    public string Describe(string name) =>
+        $"{name,-28} {Rps,9:0} req/s  p50 {P50Ms,7:0.00} ms  p99 {P99Ms,7:0.00} ms  max {MaxMs,8:0.00} ms  non-2xx {Non2xx}  5xx {Errors5xx}";
+}
+
+internal sealed class Wrk(Uri baseAddress, string script, int defaultThreads)
+{
+    public WrkResult Run(string mode, int connections, int seconds, string prefix, string[] skus, string path = "/", int? threads = null)
+    {
+        var t = Math.Min(threads ?? defaultThreads, connections);
+        var output = Tools.Run(
+            "wrk",
+            $"-t{t} -c{connections} -d{seconds}s --timeout 10s -s \"{script}\" {new Uri(baseAddress, path)} -- {mode} {prefix} {string.Join(',', skus)}",
+            Directory.GetCurrentDirectory());
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("WRKJSON ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"wrk printed no summary:\n{output}");
+        var json = JsonDocument.Parse(line["WRKJSON ".Length..]).RootElement;
+        double Ms(string name) => json.GetProperty(name).GetDouble() / 1000;
+        return new WrkResult(
+            json.GetProperty("requests").GetInt64(),
+            json.GetProperty("duration_us").GetDouble() / 1_000_000,
+            json.GetProperty("non2xx").GetInt64(),
+            json.GetProperty("errors5xx").GetInt64(),
+            json.GetProperty("socket_errors").GetInt64(),
+            Ms("p50_us"),
+            Ms("p90_us"),
+            Ms("p99_us"),
+            Ms("max_us"));
+    }
+}
+
+internal static class Setup
+{
+    public static async Task AddBatchAsync(HttpClient http, string reference, string sku, int qty, string? eta = null)
+    {
+        var response = await http.PostAsJsonAsync("/add_batch", new Dictionary<string, object?> { ["ref"] = reference, ["sku"] = sku, ["qty"] = qty, ["eta"] = eta });
+        if (response.StatusCode != HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"add_batch {reference} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the database.</summary>
+    public static void SeedAllocations(string databasePath, string reference, string sku, int count)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout = 10000";
+            pragma.ExecuteNonQuery();
+        }
+
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO allocations (orderid, sku, qty, batch_id) SELECT $order, $sku, 1, id FROM batches WHERE reference = $ref";
+        var order = insert.Parameters.Add("$order", SqliteType.Text);
+        insert.Parameters.AddWithValue("$sku", sku);
+        insert.Parameters.AddWithValue("$ref", reference);
+        for (var i = 0; i < count; i++)
+        {
+            order.Value = $"seed-{reference}-{i}";
+            insert.ExecuteNonQuery();
+        }
+
+        using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE batches SET allocated_quantity = allocated_quantity + $count WHERE reference = $ref";
+        update.Parameters.AddWithValue("$count", count);
+        update.Parameters.AddWithValue("$ref", reference);
+        update.ExecuteNonQuery();
+        transaction.Commit();
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+  Developer tasks for the allocation service.
+.EXAMPLE
+  dotnet tool restore; dotnet pwsh ./build.ps1 test
+#>
+param(
+    [ValidateSet('restore', 'build', 'test', 'run', 'bench', 'clean')]
+    [string] $Task = 'test',
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+
+function Invoke-Dotnet {
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $args failed with exit code $LASTEXITCODE" }
+}
+
+switch ($Task) {
+    'restore' { Invoke-Dotnet restore }
+    'build'   { Invoke-Dotnet build -c $Configuration }
+    'test'    { Invoke-Dotnet test -c $Configuration }
+    'run'     { Invoke-Dotnet run --project src/Allocation.Web -c $Configuration }
+    'bench'   { Invoke-Dotnet run -c Release --project bench/Allocation.Benchmarks -- @args }
+    'clean'   { Invoke-Dotnet clean; Remove-Item -Recurse -Force -ErrorAction SilentlyContinue TestResults }
+}
