@@ -3,10 +3,10 @@ using Mediator;
 
 namespace Allocation.Application.Bus;
 
-/// <summary>Refuses a command that breaks its validator's rules before any handler sees it.</summary>
+/// <summary>Refuses a command or query that breaks its validator's rules before any handler sees it.</summary>
 public sealed class ValidationBehaviour<TMessage, TResponse>(IEnumerable<IValidator<TMessage>> validators)
     : IPipelineBehavior<TMessage, TResponse>
-    where TMessage : IBaseCommand
+    where TMessage : IMessage
 {
     public ValueTask<TResponse> Handle(
         TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)

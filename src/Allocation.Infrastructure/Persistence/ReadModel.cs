@@ -1,3 +1,4 @@
+using System.Globalization;
 using Allocation.Application.Ports;
 using Dapper;
 
@@ -13,5 +14,115 @@ internal sealed class ReadModel(SqliteDatabase database) : IReadModel
             "SELECT sku AS Sku, batchref AS BatchRef FROM allocations_view WHERE orderid = @orderId ORDER BY sku",
             new { orderId });
         return ValueTask.FromResult<IReadOnlyList<OrderAllocation>>(rows.AsList());
+    }
+
+    public ValueTask<ProductStock?> ProductAsync(string sku, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenReader();
+        var version = connection.QuerySingleOrDefault<int?>("SELECT version_number FROM products WHERE sku = @sku", new { sku });
+        if (version is null)
+        {
+            return ValueTask.FromResult<ProductStock?>(null);
+        }
+
+        // The domain's preference: in the warehouse (no eta) first, then by eta, ties in the order added.
+        var batches = connection.Query<BatchRow>(
+            """
+            SELECT reference AS Reference, eta AS Eta, purchased_quantity AS Purchased, allocated_quantity AS Allocated
+            FROM batches WHERE sku = @sku ORDER BY eta IS NOT NULL, eta, id
+            """,
+            new { sku });
+        return ValueTask.FromResult<ProductStock?>(new ProductStock(sku, version.Value, batches.Select(row => row.ToStock()).ToList()));
+    }
+
+    public ValueTask<Page<ProductTotals>> ProductsAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenReader();
+        var rows = connection.Query<TotalsRow>(
+            """
+            SELECT p.sku AS Sku, p.version_number AS Version, count(b.id) AS Batches,
+                   coalesce(sum(b.purchased_quantity), 0) AS Purchased, coalesce(sum(b.allocated_quantity), 0) AS Allocated
+            FROM products p LEFT JOIN batches b ON b.sku = p.sku
+            WHERE p.sku > @after
+            GROUP BY p.sku ORDER BY p.sku LIMIT @take
+            """,
+            new { after = after ?? "", take = limit + 1 })
+            .Select(row => new ProductTotals(row.Sku, row.Version, row.Batches, row.Purchased, row.Allocated))
+            .ToList();
+        return ValueTask.FromResult(PageOf(rows, limit, last => last.Sku));
+    }
+
+    public ValueTask<BatchLines?> BatchAsync(string reference, long? after, int limit, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenReader();
+        var batch = connection.QuerySingleOrDefault<BatchRow>(
+            """
+            SELECT id AS Id, sku AS Sku, reference AS Reference, eta AS Eta, purchased_quantity AS Purchased, allocated_quantity AS Allocated
+            FROM batches WHERE reference = @reference
+            """,
+            new { reference });
+        if (batch is null)
+        {
+            return ValueTask.FromResult<BatchLines?>(null);
+        }
+
+        var lines = connection.Query<LineRow>(
+            "SELECT id AS Id, orderid AS OrderId, qty AS Qty FROM allocations WHERE batch_id = @Id AND id > @after ORDER BY id LIMIT @take",
+            new { batch.Id, after = after ?? 0, take = limit + 1 })
+            .Select(row => new AllocatedLine(row.Id, row.OrderId, row.Qty))
+            .ToList();
+        var page = PageOf(lines, limit, last => last.Id.ToString(CultureInfo.InvariantCulture));
+        return ValueTask.FromResult<BatchLines?>(new BatchLines(batch.ToStock(), batch.Sku, page));
+    }
+
+    /// <summary>Rows were read with one extra: its presence says there is a next page.</summary>
+    internal static Page<T> PageOf<T>(List<T> rows, int limit, Func<T, string> cursor)
+    {
+        if (rows.Count <= limit)
+        {
+            return new Page<T>(rows, null);
+        }
+
+        rows.RemoveAt(rows.Count - 1);
+        return new Page<T>(rows, cursor(rows[^1]));
+    }
+
+    private sealed class TotalsRow
+    {
+        public string Sku { get; init; } = "";
+
+        public int Version { get; init; }
+
+        public int Batches { get; init; }
+
+        public long Purchased { get; init; }
+
+        public long Allocated { get; init; }
+    }
+
+    private sealed class LineRow
+    {
+        public long Id { get; init; }
+
+        public string OrderId { get; init; } = "";
+
+        public int Qty { get; init; }
+    }
+
+    private sealed class BatchRow
+    {
+        public long Id { get; init; }
+
+        public string Sku { get; init; } = "";
+
+        public string Reference { get; init; } = "";
+
+        public string? Eta { get; init; }
+
+        public int Purchased { get; init; }
+
+        public int Allocated { get; init; }
+
+        public BatchStock ToStock() => new(Reference, ProductRepository.ParseEta(Eta), Purchased, Allocated);
     }
 }
