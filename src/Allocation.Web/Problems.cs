@@ -4,6 +4,7 @@ using Allocation.Domain;
 using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Allocation.Web;
 
@@ -26,6 +27,15 @@ internal static partial class Problems
         problem.Extensions["message"] = detail;
         return TypedResults.Problem(problem);
     }
+
+    /// <summary>The detail of a problem the framework answers on its own, which has only a status and title.</summary>
+    public static string DefaultDetail(int? status, HttpRequest request) => status switch
+    {
+        StatusCodes.Status404NotFound => $"Nothing is at {request.Method} {request.Path}.",
+        StatusCodes.Status405MethodNotAllowed => $"{request.Path} does not accept {request.Method}.",
+        StatusCodes.Status415UnsupportedMediaType => "The request body must be JSON, sent as Content-Type: application/json.",
+        _ => ReasonPhrases.GetReasonPhrase(status ?? StatusCodes.Status500InternalServerError),
+    };
 
     /// <summary>What the client is told for an exception; null for the unexpected, which is a bare 500.</summary>
     public static IResult? For(Exception exception) => exception switch

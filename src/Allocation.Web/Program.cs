@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
@@ -35,9 +36,19 @@ try
 
     builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBodyBytes);
     builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-    builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default));
+    builder.Services.ConfigureHttpJsonOptions(options =>
+    {
+        options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
+
+        // The web defaults read "3" as 3; the contract's quantities are JSON integers, nothing else.
+        options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+    });
     builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
-        context.ProblemDetails.Extensions.TryAdd("message", context.ProblemDetails.Detail ?? context.ProblemDetails.Title));
+    {
+        // Errors answered by the framework itself (no route, wrong method or media type) come without a detail.
+        context.ProblemDetails.Detail ??= Problems.DefaultDetail(context.ProblemDetails.Status, context.HttpContext.Request);
+        context.ProblemDetails.Extensions.TryAdd("message", context.ProblemDetails.Detail);
+    });
     ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Problems.WireName(member.Name);
     builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 

@@ -1,0 +1,224 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Allocation.E2ETests.Support;
+
+namespace Allocation.E2ETests.Api;
+
+[Category("E2E")]
+public class MalformedInputTests
+{
+    private const string ValidLine = """{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3}""";
+
+    private AllocationApp _app = null!;
+    private HttpClient _client = null!;
+    private Store _store = null!;
+
+    [SetUp]
+    public async Task StartService()
+    {
+        _app = new AllocationApp();
+        _client = _app.CreateClient();
+        _store = new Store(_app.Database.FilePath);
+        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+    }
+
+    [TearDown]
+    public async Task StopService()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [TestCase("\"3\"")]
+    [TestCase("1.5")]
+    [TestCase("true")]
+    [TestCase("null")]
+    [TestCase("99999999999")]
+    public async Task AQuantityThatIsNotAnIntegerIsRejected(string qty)
+    {
+        var response = await _client.PostJsonAsync("/allocate", $$"""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": {{qty}}}""");
+
+        await response.ShouldBeInvalidAsync("qty");
+        await NothingWasAllocatedAsync();
+    }
+
+    [TestCase("orderid", "42")]
+    [TestCase("sku", "true")]
+    [TestCase("sku", "null")]
+    public async Task AnIdentifierThatIsNotAStringIsRejected(string field, string value)
+    {
+        var body = ValidLine.Replace($"\"{field}\": \"{(field == "sku" ? "RED-CHAIR" : "order-1")}\"", $"\"{field}\": {value}", StringComparison.Ordinal);
+
+        var response = await _client.PostJsonAsync("/allocate", body);
+
+        await response.ShouldBeInvalidAsync(field);
+        await NothingWasAllocatedAsync();
+    }
+
+    [TestCase("orderid")]
+    [TestCase("sku")]
+    [TestCase("qty")]
+    public async Task AMissingFieldIsRejected(string field)
+    {
+        var fields = new Dictionary<string, string> { ["orderid"] = "\"order-1\"", ["sku"] = "\"RED-CHAIR\"", ["qty"] = "3" };
+        fields.Remove(field);
+
+        var response = await _client.PostJsonAsync("/allocate", $"{{{string.Join(", ", fields.Select(pair => $"\"{pair.Key}\": {pair.Value}"))}}}");
+
+        await response.ShouldBeInvalidAsync(field);
+        await NothingWasAllocatedAsync();
+    }
+
+    [Test]
+    public async Task AnEmptyObjectNamesEveryMissingField()
+    {
+        var response = await _client.PostJsonAsync("/allocate", "{}");
+
+        await response.ShouldBeInvalidAsync("orderid", "sku", "qty");
+    }
+
+    [Test]
+    public async Task UnknownExtraFieldsAreIgnored()
+    {
+        var response = await _client.PostJsonAsync(
+            "/allocate", """{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3, "batchref": "elsewhere", "priority": [1, {"x": null}]}""");
+
+        (await response.ShouldBeAllocatedAsync()).ShouldBe("chairs");
+    }
+
+    [TestCase("""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3""")]
+    [TestCase("""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3} {"orderid": "order-2"}""")]
+    [TestCase("""{orderid: "order-1", sku: "RED-CHAIR", qty: 3}""")]
+    [TestCase("""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3,}""")]
+    public async Task MalformedJsonIsRejected(string body)
+    {
+        var response = await _client.PostJsonAsync("/allocate", body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        await NothingWasAllocatedAsync();
+    }
+
+    [TestCase("""[{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3}]""")]
+    [TestCase("\"order-1\"")]
+    [TestCase("null")]
+    public async Task ABodyThatIsNotAnObjectIsRejected(string body)
+    {
+        var response = await _client.PostJsonAsync("/allocate", body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        await NothingWasAllocatedAsync();
+    }
+
+    [Test]
+    public async Task AnEmptyBodyIsRejected()
+    {
+        var response = await _client.PostJsonAsync("/allocate", "");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Test]
+    public async Task ABodyThatIsNotUtf8IsRejected()
+    {
+        var bytes = Encoding.UTF8.GetBytes(ValidLine.Replace("order-1", "order-\u0001", StringComparison.Ordinal));
+        bytes[Array.IndexOf(bytes, (byte)1)] = 0xFF;
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await _client.PostAsync("/allocate", content);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        await NothingWasAllocatedAsync();
+    }
+
+    [Test]
+    public async Task DeeplyNestedJsonIsRejected()
+    {
+        var body = $$"""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3, "extra": {{new string('[', 5000)}}{{new string(']', 5000)}}}""";
+
+        var response = await _client.PostJsonAsync("/allocate", body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        await NothingWasAllocatedAsync();
+    }
+
+    [TestCase("text/plain")]
+    [TestCase(null)]
+    public async Task ABodyThatIsNotDeclaredJsonIsUnsupported(string? mediaType)
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(ValidLine));
+        content.Headers.ContentType = mediaType is null ? null : new MediaTypeHeaderValue(mediaType);
+
+        var response = await _client.PostAsync("/allocate", content);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType);
+        await NothingWasAllocatedAsync();
+    }
+
+    [Test]
+    public async Task JsonWithACharsetIsAccepted()
+    {
+        using var content = new StringContent(ValidLine, Encoding.UTF8, "application/json");
+        content.Headers.ContentType!.CharSet = "utf-8";
+
+        var response = await _client.PostAsync("/allocate", content);
+
+        (await response.ShouldBeAllocatedAsync()).ShouldBe("chairs");
+    }
+
+    [Test]
+    public async Task ATwoMegabyteBodyIsTooLarge()
+    {
+        var body = $$"""{"orderid": "{{new string('o', 2 * 1024 * 1024)}}", "sku": "RED-CHAIR", "qty": 3}""";
+
+        var response = await _client.PostJsonAsync("/allocate", body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        await NothingWasAllocatedAsync();
+    }
+
+    [Test]
+    public async Task ATwoMegabyteBodyOfUnknownLengthIsTooLarge()
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3{{new string(' ', 2 * 1024 * 1024)}}}""");
+        using var content = new StreamContent(new UnseekableStream(body));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await _client.PostAsync("/allocate", content);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        await NothingWasAllocatedAsync();
+    }
+
+    [TestCase("""{"ref": "batch-1", "sku": "RED-CHAIR", "qty": "10", "eta": null}""", "qty")]
+    [TestCase("""{"ref": 1, "sku": "RED-CHAIR", "qty": 10, "eta": null}""", "ref")]
+    [TestCase("""{"ref": "batch-1", "sku": false, "qty": 10, "eta": null}""", "sku")]
+    public async Task ABatchWithAFieldOfTheWrongTypeIsRejected(string body, string field)
+    {
+        var response = await _client.PostJsonAsync("/add_batch", body);
+
+        await response.ShouldBeInvalidAsync(field);
+        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(1);
+    }
+
+    [TestCase("""[{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": null}]""")]
+    [TestCase("""{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": null""")]
+    [TestCase("")]
+    public async Task ABatchThatIsNotAJsonObjectIsRejected(string body)
+    {
+        var response = await _client.PostJsonAsync("/add_batch", body);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(1);
+    }
+
+    private async Task NothingWasAllocatedAsync() =>
+        (await _store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(0);
+
+    /// <summary>A body the client cannot measure, so it is sent without a Content-Length.</summary>
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+}
