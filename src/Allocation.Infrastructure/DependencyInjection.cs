@@ -4,6 +4,7 @@ using Allocation.Infrastructure.Health;
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Infrastructure.Redis;
+using Allocation.Infrastructure.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,11 +43,14 @@ public static class DependencyInjection
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ServiceMetrics>();
         services.AddSingleton<SqliteDatabase>();
         services.AddSingleton<SqliteWriter>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<DeadLetterStore>();
+        services.AddSingleton<IDeadLetters>(provider => provider.GetRequiredService<DeadLetterStore>());
         services.AddScoped<SqliteUnitOfWork>();
         services.AddScoped<IUnitOfWork>(provider => provider.GetRequiredService<SqliteUnitOfWork>());
         services.AddSingleton<IReadModel, ReadModel>();
@@ -65,10 +69,13 @@ public static class DependencyInjection
             .AddCheck<RedisConnectedCheck>("redis", tags: [ReadyTag])
             .AddCheck<OutboxBacklogCheck>("outbox", tags: [ReadyTag]);
 
-        services.AddSingleton<RedisCommandSubscriber>();
-        services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
+        // Hosted services stop in reverse order: the subscriber stops taking messages before the
+        // dispatcher's final drain.
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<RedisCommandSubscriber>();
+        services.AddSingleton<IInboundMessages>(provider => provider.GetRequiredService<RedisCommandSubscriber>());
+        services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         return services;
     }
 

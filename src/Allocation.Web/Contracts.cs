@@ -40,9 +40,74 @@ public sealed record AllocationResponse(
     [property: JsonPropertyName("sku")] string Sku,
     [property: JsonPropertyName("batchref")] string BatchRef);
 
+public sealed record BatchStockResponse(
+    [property: JsonPropertyName("ref")] string Ref,
+    [property: JsonPropertyName("eta")] DateOnly? Eta,
+    [property: JsonPropertyName("purchased")] int Purchased,
+    [property: JsonPropertyName("allocated")] int Allocated,
+    [property: JsonPropertyName("available")] int Available);
+
+/// <summary>A product's batches, in allocation preference order.</summary>
+public sealed record ProductResponse(
+    [property: JsonPropertyName("sku")] string Sku,
+    [property: JsonPropertyName("version")] int Version,
+    [property: JsonPropertyName("batches")] BatchStockResponse[] Batches);
+
+public sealed record ProductTotalsResponse(
+    [property: JsonPropertyName("sku")] string Sku,
+    [property: JsonPropertyName("version")] int Version,
+    [property: JsonPropertyName("batches")] int Batches,
+    [property: JsonPropertyName("purchased")] long Purchased,
+    [property: JsonPropertyName("allocated")] long Allocated,
+    [property: JsonPropertyName("available")] long Available);
+
+/// <summary>One page; pass <c>next</c> as <c>after</c> to get the following one. <c>next</c> is null on the last page.</summary>
+public sealed record ProductsPage(
+    [property: JsonPropertyName("items")] ProductTotalsResponse[] Items,
+    [property: JsonPropertyName("next")] string? Next);
+
+public sealed record AllocatedLineResponse(
+    [property: JsonPropertyName("orderid")] string OrderId,
+    [property: JsonPropertyName("qty")] int Qty);
+
+/// <summary>A batch with one page of its allocated lines, oldest first.</summary>
+public sealed record BatchResponse(
+    [property: JsonPropertyName("ref")] string Ref,
+    [property: JsonPropertyName("sku")] string Sku,
+    [property: JsonPropertyName("eta")] DateOnly? Eta,
+    [property: JsonPropertyName("purchased")] int Purchased,
+    [property: JsonPropertyName("allocated")] int Allocated,
+    [property: JsonPropertyName("available")] int Available,
+    [property: JsonPropertyName("allocations")] AllocatedLineResponse[] Allocations,
+    [property: JsonPropertyName("next")] string? Next);
+
+public sealed record DeadLetterResponse(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("payload")] string Payload,
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("replayed_at")] DateTimeOffset? ReplayedAt,
+    [property: JsonPropertyName("replay_outcome")] string? ReplayOutcome);
+
+public sealed record DeadLettersPage(
+    [property: JsonPropertyName("items")] DeadLetterResponse[] Items,
+    [property: JsonPropertyName("next")] string? Next);
+
+/// <summary>The outcome of a replay: <c>applied</c>, or <c>refused</c> with the error.</summary>
+public sealed record ReplayResponse(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("outcome")] string Outcome,
+    [property: JsonPropertyName("error")] string? Error);
+
 [JsonSourceGenerationOptions(UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(AddBatchRequest))]
 [JsonSerializable(typeof(AllocateRequest))]
 [JsonSerializable(typeof(AllocateResponse))]
 [JsonSerializable(typeof(AllocationResponse[]))]
+[JsonSerializable(typeof(ProductResponse))]
+[JsonSerializable(typeof(ProductsPage))]
+[JsonSerializable(typeof(BatchResponse))]
+[JsonSerializable(typeof(DeadLettersPage))]
+[JsonSerializable(typeof(ReplayResponse))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

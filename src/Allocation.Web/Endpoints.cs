@@ -1,4 +1,5 @@
 using Allocation.Application.Commands;
+using Allocation.Application.Ports;
 using Allocation.Application.Queries;
 using Mediator;
 
@@ -7,31 +8,112 @@ namespace Allocation.Web;
 /// <summary>The HTTP routes, each a thin mapping onto one command or query.</summary>
 public static class Endpoints
 {
-    public static IEndpointRouteBuilder MapAllocationEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapAllocationEndpoints(this IEndpointRouteBuilder app, SecurityOptions security)
     {
-        app.MapPost("/add_batch", async (AddBatchRequest body, ISender sender, CancellationToken cancellationToken) =>
+        var writes = app.MapGroup("").WithTags("Allocation").RequireApiKey(security, isRead: false);
+
+        writes.MapPost("/add_batch", async (AddBatchRequest body, ISender sender, CancellationToken cancellationToken) =>
             {
                 await sender.Send(new CreateBatch(body.Ref, body.Sku, body.Qty, body.Eta), cancellationToken);
                 return TypedResults.Created($"/batches/{Uri.EscapeDataString(body.Ref)}");
             })
-            .WithName("AddBatch");
+            .WithName("AddBatch")
+            .WithSummary("Add a batch of stock; creates the product for a new SKU. Re-posting an identical batch changes nothing.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        app.MapPost("/allocate", async (AllocateRequest body, ISender sender, CancellationToken cancellationToken) =>
+        writes.MapPost("/allocate", async (AllocateRequest body, ISender sender, CancellationToken cancellationToken) =>
             {
                 var batchRef = await sender.Send(new Allocate(body.OrderId, body.Sku, body.Qty), cancellationToken);
                 return TypedResults.Created($"/allocations/{Uri.EscapeDataString(body.OrderId)}", new AllocateResponse(batchRef));
             })
-            .WithName("Allocate");
+            .WithName("Allocate")
+            .WithSummary("Allocate an order line, whole, to the preferred batch that can take it.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        app.MapGet("/allocations/{orderid}", async Task<IResult> (string orderid, ISender sender, CancellationToken cancellationToken) =>
+        var reads = app.MapGroup("").WithTags("Stock").RequireApiKey(security, isRead: true);
+
+        reads.MapGet("/allocations/{orderid}", async Task<IResult> (string orderid, ISender sender, CancellationToken cancellationToken) =>
             {
                 var allocations = await sender.Send(new GetAllocations(orderid), cancellationToken);
                 return allocations.Count == 0
                     ? Problems.NotFound($"Order {orderid} has no allocation")
                     : TypedResults.Ok(allocations.Select(allocation => new AllocationResponse(allocation.Sku, allocation.BatchRef)).ToArray());
             })
-            .WithName("GetAllocations");
+            .WithName("GetAllocations")
+            .WithSummary("Where each line of an order is allocated.")
+            .Produces<AllocationResponse[]>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        reads.MapGet("/products/{sku}", async Task<IResult> (string sku, ISender sender, CancellationToken cancellationToken) =>
+                await sender.Send(new GetProduct(sku), cancellationToken) is { } product
+                    ? TypedResults.Ok(new ProductResponse(product.Sku, product.Version, product.Batches.Select(ToResponse).ToArray()))
+                    : Problems.NotFound($"No product with sku {sku}"))
+            .WithName("GetProduct")
+            .WithSummary("A product's batches in allocation preference order, with purchased, allocated and available quantities.")
+            .Produces<ProductResponse>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        reads.MapGet("/products", async (string? after, int? limit, ISender sender, CancellationToken cancellationToken) =>
+            {
+                var page = await sender.Send(new ListProducts(after, limit), cancellationToken);
+                return TypedResults.Ok(new ProductsPage(
+                    page.Items.Select(item => new ProductTotalsResponse(item.Sku, item.Version, item.Batches, item.Purchased, item.Allocated, item.Available)).ToArray(),
+                    page.Next));
+            })
+            .WithName("ListProducts")
+            .WithSummary($"SKUs with stock totals, in SKU order; page with ?after=<next>&limit=<n> (default {Paging.DefaultLimit}, at most {Paging.MaxLimit}).")
+            .ProducesValidationProblem();
+
+        reads.MapGet("/batches/{ref}", async Task<IResult> (string @ref, long? after, int? limit, ISender sender, CancellationToken cancellationToken) =>
+            {
+                if (await sender.Send(new GetBatch(@ref, after, limit), cancellationToken) is not { } batch)
+                {
+                    return Problems.NotFound($"No batch {@ref}");
+                }
+
+                var stock = batch.Batch;
+                return TypedResults.Ok(new BatchResponse(
+                    stock.Reference, batch.Sku, stock.Eta, stock.Purchased, stock.Allocated, stock.Available,
+                    batch.Allocations.Items.Select(line => new AllocatedLineResponse(line.OrderId, line.Qty)).ToArray(),
+                    batch.Allocations.Next));
+            })
+            .WithName("GetBatch")
+            .WithSummary("A batch and its allocated order lines, oldest first; page with ?after=<next>&limit=<n>.")
+            .Produces<BatchResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        var deadLetters = app.MapGroup("/dead-letters").WithTags("Operations").RequireApiKey(security, isRead: false);
+
+        deadLetters.MapGet("", async (long? after, int? limit, ISender sender, CancellationToken cancellationToken) =>
+            {
+                var page = await sender.Send(new ListDeadLetters(after, limit), cancellationToken);
+                return TypedResults.Ok(new DeadLettersPage(page.Items.Select(ToResponse).ToArray(), page.Next));
+            })
+            .WithName("ListDeadLetters")
+            .WithSummary("Messages the service refused, oldest first, with why and any replay outcome.")
+            .ProducesValidationProblem();
+
+        deadLetters.MapPost("/{id:long}/replay", async (long id, ISender sender, CancellationToken cancellationToken) =>
+            {
+                var outcome = await sender.Send(new ReplayDeadLetter(id), cancellationToken);
+                return TypedResults.Ok(new ReplayResponse(id, outcome.Applied ? "applied" : "refused", outcome.Error));
+            })
+            .WithName("ReplayDeadLetter")
+            .WithSummary("Send a refused inbound message through again (after the upstream data was fixed); the outcome is recorded.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         return app;
     }
+
+    private static BatchStockResponse ToResponse(BatchStock batch) =>
+        new(batch.Reference, batch.Eta, batch.Purchased, batch.Allocated, batch.Available);
+
+    private static DeadLetterResponse ToResponse(DeadLetter deadLetter) =>
+        new(deadLetter.Id, deadLetter.Source, deadLetter.Payload, deadLetter.Error, deadLetter.CreatedAt, deadLetter.ReplayedAt, deadLetter.ReplayOutcome);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Allocation.Application.Commands;
 using Allocation.Application.Ports;
 using Allocation.Domain;
 using FluentValidation;
@@ -43,6 +44,8 @@ internal static partial class Problems
         BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             Result(StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than the service accepts."),
         BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
+        BadHttpRequestException bad when BadParameter().Match(bad.Message) is { Success: true } match =>
+            InvalidParameter(match.Groups["name"].Value, match.Groups["type"].Value),
         BadHttpRequestException bad =>
             Result(bad.StatusCode, "Bad request", bad.Message),
         ValidationException validation =>
@@ -52,6 +55,8 @@ internal static partial class Problems
         LineConflictException => Result(StatusCodes.Status409Conflict, "Conflicting order line", exception.Message),
         BatchConflictException => Result(StatusCodes.Status409Conflict, "Conflicting batch", exception.Message),
         UnknownBatchException => Result(StatusCodes.Status404NotFound, "Unknown batch", exception.Message),
+        UnknownDeadLetterException => Result(StatusCodes.Status404NotFound, "Not found", exception.Message),
+        NotReplayableException => Result(StatusCodes.Status409Conflict, "Not replayable", exception.Message),
         ConcurrencyException => Result(StatusCodes.Status503ServiceUnavailable, "Busy", "The product kept changing under this request; try again."),
         _ => null,
     };
@@ -101,6 +106,16 @@ internal static partial class Problems
         var detail = $"The request body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).";
         return Result(StatusCodes.Status400BadRequest, "Invalid JSON body", detail, new Dictionary<string, string[]> { ["body"] = [detail] });
     }
+
+    private static IResult InvalidParameter(string name, string type)
+    {
+        var message = $"'{name}' must be {(type.StartsWith("int", StringComparison.Ordinal) || type.StartsWith("long", StringComparison.Ordinal) ? "an integer" : "valid")}.";
+        return Result(StatusCodes.Status400BadRequest, "Invalid input", message, new Dictionary<string, string[]> { [name] = [message] });
+    }
+
+    // The framework's message for a route or query value that does not parse, e.g. Failed to bind parameter "int? limit" from "abc".
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>[^ ]+) (?<name>[^\"]+)\" from")]
+    private static partial System.Text.RegularExpressions.Regex BadParameter();
 
     [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: (?<names>.+)\\.$")]
     private static partial System.Text.RegularExpressions.Regex MissingProperties();

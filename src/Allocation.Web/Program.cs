@@ -4,6 +4,7 @@ using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.Features;
+using Scalar.AspNetCore;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -40,8 +41,9 @@ try
     {
         options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
 
-        // The web defaults read "3" as 3; the contract's quantities are JSON integers, nothing else.
+        // The web defaults read "3" as 3 and "OrderId" as "orderid"; the contract's fields are exact.
         options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        options.SerializerOptions.PropertyNameCaseInsensitive = false;
     });
     builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
     {
@@ -54,6 +56,9 @@ try
 
     builder.Services.AddAllocationBus();
     builder.Services.AddInfrastructure(builder.Configuration);
+    builder.Services.AddOpenApi();
+    builder.Services.AddTelemetry(builder.Configuration);
+    var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
 
     var app = builder.Build();
     app.Services.GetRequiredService<SqliteDatabase>().Migrate();
@@ -77,8 +82,23 @@ try
 
         return next(context);
     });
-    app.MapAllocationEndpoints();
+    app.MapAllocationEndpoints(security);
     app.MapHealthEndpoints();
+    app.MapOpenApi();
+    app.MapPrometheusScrapingEndpoint("/metrics");
+    if (app.Environment.IsDevelopment())
+    {
+        app.MapScalarApiReference();
+    }
+
+    if (security.ApiKeys.Length == 0)
+    {
+        app.Logger.LogWarning("No API keys configured (Security:ApiKeys): every route, including stock changes and dead-letter replay, is open");
+    }
+    else
+    {
+        app.Logger.LogInformation("API keys required for stock changes and dead letters{Reads}", security.ProtectReads ? ", and for reads" : "");
+    }
 
     app.Run();
     return 0;

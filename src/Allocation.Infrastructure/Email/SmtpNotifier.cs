@@ -1,4 +1,5 @@
 using Allocation.Application.Ports;
+using Allocation.Infrastructure.Telemetry;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ namespace Allocation.Infrastructure.Email;
 /// dead mail server never fails or delays an allocation; a failed send is retried by the outbox. The
 /// event's message id becomes the Message-Id header, so a re-sent e-mail can be recognised.
 /// </summary>
-internal sealed partial class SmtpNotifier(IOptions<SmtpOptions> smtp, IOptions<NotificationOptions> notifications, ILogger<SmtpNotifier> logger) : INotifier
+internal sealed partial class SmtpNotifier(IOptions<SmtpOptions> smtp, IOptions<NotificationOptions> notifications, ServiceMetrics metrics, ILogger<SmtpNotifier> logger) : INotifier
 {
     public async ValueTask NotifyStockTeamAsync(string subject, string body, string messageId, CancellationToken cancellationToken)
     {
@@ -24,14 +25,24 @@ internal sealed partial class SmtpNotifier(IOptions<SmtpOptions> smtp, IOptions<
         message.Body = new TextPart("plain") { Text = body };
 
         using var client = new SmtpClient { Timeout = options.TimeoutSeconds * 1000 };
-        await client.ConnectAsync(options.Host!, options.Port, options.Security, cancellationToken);
-        if (!string.IsNullOrEmpty(options.UserName))
+        try
         {
-            await client.AuthenticateAsync(options.UserName, options.Password ?? "", cancellationToken);
+            await client.ConnectAsync(options.Host!, options.Port, options.Security, cancellationToken);
+            if (!string.IsNullOrEmpty(options.UserName))
+            {
+                await client.AuthenticateAsync(options.UserName, options.Password ?? "", cancellationToken);
+            }
+
+            await client.SendAsync(message, cancellationToken);
+            await client.DisconnectAsync(quit: true, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            metrics.Email("failed");
+            throw;
         }
 
-        await client.SendAsync(message, cancellationToken);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+        metrics.Email("sent");
         LogSent(subject, notifications.Value.StockAddress, messageId);
     }
 
@@ -40,11 +51,12 @@ internal sealed partial class SmtpNotifier(IOptions<SmtpOptions> smtp, IOptions<
 }
 
 /// <summary>Stands in for e-mail when no SMTP host is configured: the message is logged.</summary>
-internal sealed partial class LoggingNotifier(IOptions<NotificationOptions> notifications, ILogger<LoggingNotifier> logger) : INotifier
+internal sealed partial class LoggingNotifier(IOptions<NotificationOptions> notifications, ServiceMetrics metrics, ILogger<LoggingNotifier> logger) : INotifier
 {
     public ValueTask NotifyStockTeamAsync(string subject, string body, string messageId, CancellationToken cancellationToken)
     {
         LogEmail(notifications.Value.StockAddress, subject, body, messageId);
+        metrics.Email("logged");
         return ValueTask.CompletedTask;
     }
 

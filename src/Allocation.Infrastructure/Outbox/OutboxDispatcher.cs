@@ -33,6 +33,30 @@ public sealed partial class OutboxDispatcher(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(EventSerializer.EventTypes.Select(type => RunLaneAsync(type, stoppingToken)).Append(PruneAsync(stoppingToken)));
 
+    /// <summary>
+    /// On shutdown, after the lanes stop waiting, gives what is still pending a bounded time
+    /// (<see cref="OutboxOptions.ShutdownDrain"/>) to go out; what does not stays for the next start.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        drain.CancelAfter(_options.ShutdownDrain);
+        try
+        {
+            await Task.WhenAll(EventSerializer.EventTypes.Select(async type =>
+            {
+                while ((await DispatchLaneAsync(type, ignoreSchedule: false, drain.Token)).Kind == LaneKind.Busy)
+                {
+                }
+            }));
+        }
+        catch (OperationCanceledException)
+        {
+            LogDrainIncomplete(_options.ShutdownDrain.TotalSeconds);
+        }
+    }
+
     /// <summary>Dispatches what one lane has ready; returns whether anything was attempted.</summary>
     internal async Task<LaneState> DispatchLaneAsync(string type, bool ignoreSchedule, CancellationToken cancellationToken)
     {
@@ -228,6 +252,9 @@ public sealed partial class OutboxDispatcher(
 
     [LoggerMessage(LogLevel.Error, "{EventType} {MessageId} was rejected and stored as a dead letter: {Reason}. Payload: {Payload}")]
     private partial void LogRejected(string eventType, string messageId, string reason, string payload);
+
+    [LoggerMessage(LogLevel.Warning, "The outbox did not drain within {Seconds} s of shutdown; the rest goes out after the next start")]
+    private partial void LogDrainIncomplete(double seconds);
 
     [LoggerMessage(LogLevel.Error, "Outbox lane {EventType} failed; it resumes shortly")]
     private partial void LogLaneFailed(Exception exception, string eventType);

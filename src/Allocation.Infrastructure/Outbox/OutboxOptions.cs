@@ -26,6 +26,10 @@ public sealed class OutboxOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan PruneInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long shutdown waits for pending entries to go out.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ShutdownDrain { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Above this many waiting entries the service reports itself not ready.</summary>
     [Range(1, long.MaxValue)]
     public long MaxBacklog { get; set; } = 10_000;

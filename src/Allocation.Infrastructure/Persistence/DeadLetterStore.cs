@@ -1,17 +1,49 @@
+using System.Globalization;
+using Allocation.Application.Ports;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace Allocation.Infrastructure.Persistence;
 
 /// <summary>Durable record of every message the service refused, with why, for operators to inspect and replay.</summary>
-public sealed class DeadLetterStore(SqliteWriter writer, TimeProvider time)
+public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer, TimeProvider time) : IDeadLetters
 {
-    public async ValueTask RecordAsync(string source, string payload, string error, CancellationToken cancellationToken)
+    public async ValueTask RecordAsync(string source, string payload, string error, CancellationToken cancellationToken) =>
+        await WriteAsync(connection => Record(connection, source, payload, error), cancellationToken);
+
+    public ValueTask<Page<DeadLetter>> ListAsync(long? after, int limit, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenReader();
+        var rows = connection.Query<Row>($"{Select} WHERE id > @after ORDER BY id LIMIT @take", new { after = after ?? 0, take = limit + 1 })
+            .Select(row => row.ToDeadLetter())
+            .ToList();
+        return ValueTask.FromResult(ReadModel.PageOf(rows, limit, last => last.Id.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    public ValueTask<DeadLetter?> GetAsync(long id, CancellationToken cancellationToken)
+    {
+        using var connection = database.OpenReader();
+        return ValueTask.FromResult(connection.QuerySingleOrDefault<Row>($"{Select} WHERE id = @id", new { id })?.ToDeadLetter());
+    }
+
+    public async ValueTask RecordReplayAsync(long id, string outcome, CancellationToken cancellationToken) =>
+        await WriteAsync(
+            connection => connection.Execute(
+                "UPDATE dead_letters SET replayed_at = @now, replay_outcome = @outcome WHERE id = @id",
+                new { id, outcome, now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) }),
+            cancellationToken);
+
+    internal void Record(SqliteConnection connection, string source, string payload, string error) =>
+        connection.Execute(
+            "INSERT INTO dead_letters (source, payload, error, created_at) VALUES (@source, @payload, @error, @createdAt)",
+            new { source, payload, error, createdAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) });
+
+    private async ValueTask WriteAsync(Action<SqliteConnection> write, CancellationToken cancellationToken)
     {
         var unit = await writer.BeginAsync(cancellationToken);
         try
         {
-            Record(unit.Connection, source, payload, error);
+            write(unit.Connection);
         }
         catch
         {
@@ -22,8 +54,28 @@ public sealed class DeadLetterStore(SqliteWriter writer, TimeProvider time)
         await unit.CommitAsync();
     }
 
-    internal void Record(SqliteConnection connection, string source, string payload, string error) =>
-        connection.Execute(
-            "INSERT INTO dead_letters (source, payload, error, created_at) VALUES (@source, @payload, @error, @createdAt)",
-            new { source, payload, error, createdAt = time.GetUtcNow().ToString("O") });
+    private const string Select =
+        "SELECT id AS Id, source AS Source, payload AS Payload, error AS Error, created_at AS CreatedAt, replayed_at AS ReplayedAt, replay_outcome AS ReplayOutcome FROM dead_letters";
+
+    private sealed class Row
+    {
+        public long Id { get; init; }
+
+        public string Source { get; init; } = "";
+
+        public string Payload { get; init; } = "";
+
+        public string Error { get; init; } = "";
+
+        public string CreatedAt { get; init; } = "";
+
+        public string? ReplayedAt { get; init; }
+
+        public string? ReplayOutcome { get; init; }
+
+        public DeadLetter ToDeadLetter() => new(
+            Id, Source, Payload, Error, Parse(CreatedAt), ReplayedAt is null ? null : Parse(ReplayedAt), ReplayOutcome);
+
+        private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+    }
 }

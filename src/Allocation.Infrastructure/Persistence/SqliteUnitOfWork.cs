@@ -1,5 +1,6 @@
 using Allocation.Application.Ports;
 using Allocation.Infrastructure.Outbox;
+using Allocation.Infrastructure.Telemetry;
 using Microsoft.Data.Sqlite;
 
 namespace Allocation.Infrastructure.Persistence;
@@ -8,7 +9,7 @@ namespace Allocation.Infrastructure.Persistence;
 /// A unit of work on the shared writer: it takes its turn on first use, and its commit writes the
 /// products it saw together with their events (into the outbox) in one transaction.
 /// </summary>
-public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : IUnitOfWork, IAsyncDisposable
+public sealed class SqliteUnitOfWork(SqliteWriter writer, ServiceMetrics metrics, TimeProvider time) : IUnitOfWork, IAsyncDisposable
 {
     private WriteUnit? _unit;
     private ProductRepository? _products;
@@ -24,9 +25,10 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
         }
 
         var unit = _unit ??= await writer.BeginAsync(cancellationToken);
+        var outbox = new OutboxWriter(unit, time);
         try
         {
-            _products.Persist(unit.Connection, new OutboxWriter(unit, time));
+            _products.Persist(unit.Connection, outbox);
         }
         catch (SqliteException exception)
         {
@@ -38,6 +40,7 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
 
         // Not cancellable: once the unit is in a group, the caller must learn whether it committed.
         await unit.CommitAsync();
+        metrics.Committed(outbox.Appended);
     }
 
     public ValueTask RollbackAsync(CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
 using System.Text;
+using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
+using Allocation.Infrastructure.Telemetry;
 using FluentValidation;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,10 +22,12 @@ public sealed partial class RedisCommandSubscriber(
     RedisConnection redis,
     IServiceScopeFactory scopes,
     DeadLetterStore deadLetters,
+    ServiceMetrics metrics,
     IOptions<MessagingOptions> options,
-    ILogger<RedisCommandSubscriber> logger) : BackgroundService
+    ILogger<RedisCommandSubscriber> logger) : BackgroundService, IInboundMessages
 {
     private const int MaxAttempts = 3;
+    private const string SourcePrefix = "redis:";
     private readonly MessagingOptions _options = options.Value;
 
     /// <summary>Each inbound channel and the command its payload becomes.</summary>
@@ -38,29 +42,43 @@ public sealed partial class RedisCommandSubscriber(
         await Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, stoppingToken)));
     }
 
-    /// <summary>Handles one message; public so that dead letters can be replayed through the same path.</summary>
+    public bool Accepts(string source) =>
+        source.StartsWith(SourcePrefix, StringComparison.Ordinal) && _routes.ContainsKey(source[SourcePrefix.Length..]);
+
+    /// <summary>Applies a stored message (a dead letter being replayed) as if it had just arrived.</summary>
+    public async ValueTask<InboundOutcome> ApplyAsync(string source, string payload, CancellationToken cancellationToken) =>
+        Accepts(source)
+            ? await ApplyToChannelAsync(source[SourcePrefix.Length..], Encoding.UTF8.GetBytes(payload), cancellationToken)
+            : new InboundOutcome($"{source} is not an inbound channel of this service");
+
+    /// <summary>Handles one message as the consumer does: applied, or refused and stored as a dead letter.</summary>
     public async Task HandleAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (!_routes.TryGetValue(channel, out var route))
+        var outcome = await ApplyToChannelAsync(channel, payload, cancellationToken);
+        metrics.Inbound(channel, outcome.Applied);
+        if (outcome.Error is { } error)
         {
-            throw new ArgumentException($"No command is mapped to channel {channel}.", nameof(channel));
+            var text = Encoding.UTF8.GetString(payload.Span[..Math.Min(payload.Length, _options.MaxInboundBytes)]);
+            LogRefused(channel, error, text);
+            await deadLetters.RecordAsync($"{SourcePrefix}{channel}", text, error, cancellationToken);
         }
+    }
 
+    private async ValueTask<InboundOutcome> ApplyToChannelAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
         if (payload.Length > _options.MaxInboundBytes)
         {
-            await RefuseAsync(channel, payload, $"payload of {payload.Length} bytes exceeds the limit of {_options.MaxInboundBytes}", cancellationToken);
-            return;
+            return new InboundOutcome($"payload of {payload.Length} bytes exceeds the limit of {_options.MaxInboundBytes}");
         }
 
         object command;
         try
         {
-            command = route(payload);
+            command = _routes[channel](payload);
         }
         catch (InvalidMessageException exception)
         {
-            await RefuseAsync(channel, payload, exception.Message, cancellationToken);
-            return;
+            return new InboundOutcome(exception.Message);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -69,12 +87,11 @@ public sealed partial class RedisCommandSubscriber(
             {
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<ISender>().Send(command, cancellationToken);
-                return;
+                return new InboundOutcome(null);
             }
             catch (Exception exception) when (exception is ValidationException or UnknownBatchException)
             {
-                await RefuseAsync(channel, payload, exception.Message, cancellationToken);
-                return;
+                return new InboundOutcome(exception.Message);
             }
             catch (Exception exception) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
             {
@@ -83,8 +100,7 @@ public sealed partial class RedisCommandSubscriber(
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
-                await RefuseAsync(channel, payload, $"failed after {MaxAttempts} attempts: {exception.Message}", cancellationToken);
-                return;
+                return new InboundOutcome($"failed after {MaxAttempts} attempts: {exception.Message}");
             }
         }
     }
@@ -148,13 +164,6 @@ public sealed partial class RedisCommandSubscriber(
         }
 
         return null;
-    }
-
-    private async Task RefuseAsync(string channel, ReadOnlyMemory<byte> payload, string error, CancellationToken cancellationToken)
-    {
-        var text = Encoding.UTF8.GetString(payload.Span[..Math.Min(payload.Length, _options.MaxInboundBytes)]);
-        LogRefused(channel, error, text);
-        await deadLetters.RecordAsync($"redis:{channel}", text, error, cancellationToken);
     }
 
     [LoggerMessage(LogLevel.Information, "Subscribed to Redis channel {Channel}")]
