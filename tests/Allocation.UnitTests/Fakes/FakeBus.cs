@@ -1,0 +1,89 @@
+using Allocation.Application.Bus;
+using Allocation.Application.Ports;
+using Allocation.Domain;
+using Allocation.Web;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Allocation.UnitTests.Fakes;
+
+/// <summary>
+/// The service's real bus over fakes of its ports. Commands are sent in a scope of their own, as the
+/// HTTP endpoints and the Redis subscriber send them; <see cref="DispatchAsync"/> stands in for the
+/// outbox dispatcher, publishing committed events one scope and message id each until none are left.
+/// </summary>
+public sealed class FakeBus : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+    private readonly List<DispatchedEvent> _dispatched = [];
+    private int _messageIds;
+
+    public FakeBus(params Product[] products)
+    {
+        UnitOfWork = new FakeUnitOfWork(products);
+        var services = new ServiceCollection().AddLogging().AddAllocationBus();
+        services.AddSingleton<IUnitOfWork>(UnitOfWork);
+        services.AddSingleton<IEventPublisher>(Publisher);
+        services.AddSingleton<INotifier>(Notifier);
+        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+
+    public FakeUnitOfWork UnitOfWork { get; }
+
+    public FakeEventPublisher Publisher { get; } = new();
+
+    public FakeNotifier Notifier { get; } = new();
+
+    public IReadOnlyList<DispatchedEvent> Dispatched => _dispatched;
+
+    public async Task<TResponse> SendAsync<TResponse>(ICommand<TResponse> command)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
+    }
+
+    public async Task SendAsync(ICommand command)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
+    }
+
+    /// <summary>Sends each command and dispatches what it committed, like a request followed by the outbox.</summary>
+    public async Task HandleAsync(params IBaseCommand[] commands)
+    {
+        foreach (var command in commands)
+        {
+            await using (var scope = _services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
+            }
+
+            await DispatchAsync();
+        }
+    }
+
+    public async Task DispatchAsync()
+    {
+        while (UnitOfWork.TakeUndispatched() is { Count: > 0 } events)
+        {
+            foreach (var @event in events)
+            {
+                var messageId = $"message-{++_messageIds}";
+                _dispatched.Add(new DispatchedEvent(@event, messageId));
+                await PublishAsync(@event, messageId);
+            }
+        }
+    }
+
+    /// <summary>Publishes one event as the outbox does: typed as a notification, in a scope carrying its message id.</summary>
+    public async Task PublishAsync(INotification @event, string messageId)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<EventContext>().MessageId = messageId;
+        await scope.ServiceProvider.GetRequiredService<IPublisher>().Publish(@event);
+    }
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}
+
+public sealed record DispatchedEvent(INotification Event, string MessageId);
