@@ -109,7 +109,8 @@ internal static partial class Problems
 
     private static IResult InvalidParameter(string name, string type)
     {
-        var message = $"'{name}' must be {(type.StartsWith("int", StringComparison.Ordinal) || type.StartsWith("long", StringComparison.Ordinal) ? "an integer" : "valid")}.";
+        var integer = type.Contains("int", StringComparison.OrdinalIgnoreCase) || type.Contains("long", StringComparison.OrdinalIgnoreCase);
+        var message = integer ? $"'{name}' must be an integer." : $"'{name}' is not valid.";
         return Result(StatusCodes.Status400BadRequest, "Invalid input", message, new Dictionary<string, string[]> { [name] = [message] });
     }
 
