@@ -93,6 +93,7 @@ public class ConcurrencyTests
         }
 
         (await fromB.WaitAsync(Eventually.Limit)).ShouldBe("batch-1");
+        _b.Logs.CommandRetries.ShouldBeGreaterThan(0);
         _database.Allocations().ShouldBe([("order-a", "batch-1"), ("order-b", "batch-1")]);
         _database.VersionOf(Sku).ShouldBe(1 + 2);
         _database.AllocatedQuantityOf("batch-1").ShouldBe(2);
