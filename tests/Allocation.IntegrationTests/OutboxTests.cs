@@ -1,0 +1,229 @@
+using System.Text.Json;
+using Allocation.Application.Commands;
+using Allocation.Application.Ports;
+using Allocation.Domain;
+using Allocation.IntegrationTests.Support;
+using Allocation.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Allocation.IntegrationTests;
+
+public class OutboxTests
+{
+    private const string Sku = "RED-CHAIR";
+
+    private TestDatabase _database = null!;
+    private ServiceInstance? _instance;
+    private RecordingEventPublisher _publisher = null!;
+    private RecordingNotifier _notifier = null!;
+
+    [SetUp]
+    public void CreateDatabase() => _database = new TestDatabase();
+
+    [TearDown]
+    public async Task Stop()
+    {
+        if (_instance is not null)
+        {
+            await _instance.DisposeAsync();
+        }
+
+        _database.Dispose();
+    }
+
+    [Test]
+    public async Task AllocatedEventsArePublishedInCommitOrderWithTheirOutboxMessageIds()
+    {
+        var instance = CreateInstance();
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
+        await instance.StartOutboxAsync();
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => instance.SendAsync(new Allocate($"order-{i}", Sku, 1 + (i % 3))))));
+        await Eventually.Until(() => AllDispatched(20), "every Allocated entry is marked dispatched");
+
+        var rows = _database.Outbox();
+        _publisher.Published.ShouldBe(rows.Select(row =>
+        {
+            var allocated = Deserialize<Allocated>(row.Payload);
+            return new LineAllocated(allocated.OrderId, allocated.Sku, allocated.Qty, allocated.BatchReference, row.MessageId);
+        }));
+        _publisher.Published.Select(message => message.OrderId).ShouldBe(Enumerable.Range(0, 20).Select(i => $"order-{i}"), ignoreOrder: true);
+    }
+
+    [Test]
+    public async Task AFailingPublisherIsRetriedUntilEveryEventIsDeliveredWithTheLastDeliveriesInCommitOrder()
+    {
+        var instance = CreateInstance(new RecordingEventPublisher(failures: 3));
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
+        for (var i = 0; i < 5; i++)
+        {
+            await instance.SendAsync(new Allocate($"order-{i}", Sku, 1));
+        }
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(5), "every Allocated entry is marked dispatched");
+
+        var rows = _database.Outbox();
+        var published = _publisher.Published;
+        _publisher.FailedCalls.ShouldBe(3);
+        published.Select(message => message.MessageId).Distinct().ShouldBe(rows.Select(row => row.MessageId), ignoreOrder: true);
+        published.GroupBy(message => message.MessageId).ShouldAllBe(resends => resends.Distinct().Count() == 1);
+        published.Select((message, position) => (message.MessageId, position))
+            .GroupBy(delivery => delivery.MessageId, delivery => delivery.position)
+            .OrderBy(deliveries => deliveries.Max())
+            .Select(deliveries => deliveries.Key)
+            .ShouldBe(rows.Select(row => row.MessageId));
+        rows[0].Attempts.ShouldBeGreaterThan(0);
+        rows[0].LastError.ShouldBe("The destination is down.");
+    }
+
+    [Test]
+    public async Task AnAllocatedEntryThatFailsValidationIsDeadLetteredWhileLaterEntriesStillGoOut()
+    {
+        var instance = CreateInstance();
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await instance.SendAsync(new Allocate("order-1", Sku, 1));
+        const string invalid = """{"orderId":"order-2","sku":"RED-CHAIR","qty":1,"batchReference":""}""";
+        InsertOutboxEntry("Allocated", invalid);
+        await instance.SendAsync(new Allocate("order-3", Sku, 1));
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(3), "every entry is marked dispatched or rejected");
+
+        _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-1", "order-3"]);
+        _database.Query<(string, string)>("SELECT source, payload FROM dead_letters").ShouldBe([("outbox:Allocated", invalid)]);
+        _database.Outbox()[1].LastError.ShouldNotBeNullOrEmpty();
+    }
+
+    [Test]
+    public async Task AnUnreadableEntryIsDeadLetteredWhileLaterEntriesStillGoOut()
+    {
+        var instance = CreateInstance();
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        InsertOutboxEntry("Allocated", "{not json");
+        await instance.SendAsync(new Allocate("order-1", Sku, 1));
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(2), "every entry is marked dispatched or rejected");
+
+        _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-1"]);
+        _database.Query<(string, string)>("SELECT source, payload FROM dead_letters").ShouldBe([("outbox:Allocated", "{not json")]);
+    }
+
+    [Test]
+    public async Task ADeallocatedLineIsAllocatedAgainToAnotherBatchAndPublished()
+    {
+        var instance = CreateInstance();
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await instance.SendAsync(new CreateBatch("batch-2", Sku, 10, new DateOnly(2031, 5, 17)));
+        await instance.SendAsync(new Allocate("order-1", Sku, 5));
+        await instance.StartOutboxAsync();
+
+        await instance.SendAsync(new ChangeBatchQuantity("batch-1", 4));
+        await Eventually.Until(() => _publisher.Published.Count == 2, "the reallocated line is published");
+
+        _publisher.Published.Select(message => (message.OrderId, message.Qty, message.BatchRef)).ShouldBe([("order-1", 5, "batch-1"), ("order-1", 5, "batch-2")]);
+        _database.Allocations().ShouldBe([("order-1", "batch-2")]);
+        (await instance.Services.GetRequiredService<IReadModel>().AllocationsForOrderAsync("order-1", default))
+            .ShouldBe([new OrderAllocation(Sku, "batch-2")]);
+        await Eventually.Until(() => AllDispatched(3), "every entry is marked dispatched");
+        _database.Outbox().Select(row => row.Type).ShouldBe(["Allocated", "Deallocated", "Allocated"]);
+    }
+
+    [Test]
+    public async Task EveryOutOfStockEntryNotifiesTheStockTeamOnce()
+    {
+        var instance = CreateInstance();
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
+        await instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 1));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-2", "BLUE-VASE", 5)));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-3", Sku, 5)));
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(3), "every OutOfStock entry is marked dispatched");
+
+        _notifier.Sent.Select(mail => mail.Subject).ShouldBe(["Out of stock for RED-CHAIR", "Out of stock for BLUE-VASE", "Out of stock for RED-CHAIR"]);
+        _notifier.Sent.Select(mail => mail.MessageId).ShouldBe(_database.Outbox().Select(row => row.MessageId));
+        _publisher.Published.ShouldBeEmpty();
+    }
+
+    [Test]
+    public async Task AMailServerThatIsDownDoesNotHoldBackAllocatedEvents()
+    {
+        var instance = CreateInstance(notifier: new RecordingNotifier(down: true));
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 2));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
+        await instance.StartOutboxAsync();
+
+        await instance.SendAsync(new Allocate("order-2", Sku, 1));
+        await instance.SendAsync(new Allocate("order-3", Sku, 1));
+        await Eventually.Until(() => _publisher.Published.Count == 2, "both allocations are published");
+
+        _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-2", "order-3"]);
+        _notifier.FailedCalls.ShouldBeGreaterThan(0);
+        var outOfStock = _database.Outbox().Single(row => row.Type == "OutOfStock");
+        outOfStock.DispatchedAt.ShouldBeNull();
+        outOfStock.LastError.ShouldBe("The mail server is down.");
+    }
+
+    [Test]
+    public async Task DispatchedEntriesArePrunedAfterTheRetentionWhilePendingOnesStay()
+    {
+        var instance = CreateInstance(
+            notifier: new RecordingNotifier(down: true),
+            settings: new Dictionary<string, string?> { ["Outbox:Retention"] = "00:00:00", ["Outbox:PruneInterval"] = "00:00:01" });
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 3));
+        for (var i = 0; i < 3; i++)
+        {
+            await instance.SendAsync(new Allocate($"order-{i}", Sku, 1));
+        }
+
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-9", Sku, 1)));
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => _publisher.Published.Count == 3 && _database.Outbox().All(row => row.Type != "Allocated"), "the published entries are pruned");
+
+        var remaining = _database.Outbox().ShouldHaveSingleItem();
+        remaining.Type.ShouldBe("OutOfStock");
+        remaining.DispatchedAt.ShouldBeNull();
+        _database.Allocations().Count.ShouldBe(3);
+    }
+
+    private ServiceInstance CreateInstance(
+        RecordingEventPublisher? publisher = null, RecordingNotifier? notifier = null, Dictionary<string, string?>? settings = null)
+    {
+        _publisher = publisher ?? new RecordingEventPublisher();
+        _notifier = notifier ?? new RecordingNotifier();
+        var values = new Dictionary<string, string?>
+        {
+            ["Outbox:PollIntervalMs"] = "50",
+            ["Outbox:MaxRetryDelayMs"] = "20",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            values[key] = value;
+        }
+
+        _instance = ServiceInstance.Create(_database.ConnectionString, values, services =>
+        {
+            services.AddSingleton<IEventPublisher>(_publisher);
+            services.AddSingleton<INotifier>(_notifier);
+        });
+        return _instance;
+    }
+
+    private bool AllDispatched(int expected)
+    {
+        var rows = _database.Outbox();
+        return rows.Count == expected && rows.All(row => row.DispatchedAt is not null);
+    }
+
+    private void InsertOutboxEntry(string type, string payload) =>
+        _database.Execute(
+            "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@messageId, @type, @payload, @now)",
+            new { messageId = Guid.NewGuid().ToString(), type, payload, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+
+    private static T Deserialize<T>(string payload) =>
+        JsonSerializer.Deserialize<T>(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+}
