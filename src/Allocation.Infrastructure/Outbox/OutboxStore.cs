@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Allocation.Infrastructure.Persistence;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -27,19 +28,19 @@ public sealed class OutboxStore(SqliteDatabase database)
             "SELECT count(*), min(created_at) FROM outbox WHERE dispatched_at IS NULL");
     }
 
-    internal static void MarkDispatched(SqliteConnection connection, IEnumerable<long> ids, long now) =>
+    internal static void MarkDispatched(DbConnection connection, IEnumerable<long> ids, long now) =>
         connection.Execute("UPDATE outbox SET dispatched_at = @now WHERE id = @id", ids.Select(id => new { id, now }));
 
-    internal static void MarkRejected(SqliteConnection connection, long id, string error, long now) =>
+    internal static void MarkRejected(DbConnection connection, long id, string error, long now) =>
         connection.Execute("UPDATE outbox SET dispatched_at = @now, last_error = @error WHERE id = @id", new { id, error, now });
 
-    internal static void ScheduleRetry(SqliteConnection connection, long id, string error, long due) =>
+    internal static void ScheduleRetry(DbConnection connection, long id, string error, long due) =>
         connection.Execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = @due, last_error = @error WHERE id = @id",
             new { id, error, due });
 
     /// <summary>Deletes up to <paramref name="limit"/> entries sent before <paramref name="cutoff"/>.</summary>
-    internal static int Prune(SqliteConnection connection, long cutoff, int limit) =>
+    internal static int Prune(DbConnection connection, long cutoff, int limit) =>
         connection.Execute(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE dispatched_at < @cutoff LIMIT @limit)",
             new { cutoff, limit });

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Allocation.Infrastructure.Persistence;
 using Dapper;
 using Mediator;
@@ -13,7 +14,7 @@ internal sealed class OutboxWriter(WriteUnit unit, TimeProvider time)
     /// <summary>Every event appended, for counting once the unit is durable.</summary>
     public IReadOnlyList<INotification> Appended => _appended;
 
-    public void Append(SqliteConnection connection, IReadOnlyList<INotification> events)
+    public void Append(DbConnection connection, IReadOnlyList<INotification> events)
     {
         if (events.Count == 0)
         {

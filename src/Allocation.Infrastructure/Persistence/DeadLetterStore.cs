@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Allocation.Application.Ports;
 using Dapper;
@@ -33,12 +34,12 @@ public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer
                 new { id, outcome, now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) }),
             cancellationToken);
 
-    internal void Record(SqliteConnection connection, string source, string payload, string error) =>
+    internal void Record(DbConnection connection, string source, string payload, string error) =>
         connection.Execute(
             "INSERT INTO dead_letters (source, payload, error, created_at) VALUES (@source, @payload, @error, @createdAt)",
             new { source, payload, error, createdAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) });
 
-    private async ValueTask WriteAsync(Action<SqliteConnection> write, CancellationToken cancellationToken)
+    private async ValueTask WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken)
     {
         var unit = await writer.BeginAsync(cancellationToken);
         try

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Allocation.Application.Ports;
 using Allocation.Domain;
@@ -85,7 +86,7 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
     public void Clear() => _loaded.Clear();
 
     /// <summary>Writes what changed since loading: deletions first, so that a line can change batch.</summary>
-    public void Persist(SqliteConnection connection, OutboxWriter outbox)
+    public void Persist(DbConnection connection, OutboxWriter outbox)
     {
         foreach (var (product, isNew, loadedVersion, batches) in _loaded.Values)
         {
@@ -157,7 +158,7 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
     private const string BatchColumns =
         "id AS Id, reference AS Reference, sku AS Sku, purchased_quantity AS PurchasedQuantity, allocated_quantity AS AllocatedQuantity, eta AS Eta";
 
-    private Product? Load(SqliteConnection connection, string sku, Func<BatchRow, IReadOnlyList<LineRow>> linesOf)
+    private Product? Load(DbConnection connection, string sku, Func<BatchRow, IReadOnlyList<LineRow>> linesOf)
     {
         if (_loaded.TryGetValue(sku, out var loaded))
         {

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Allocation.Application.Ports;
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Telemetry;
@@ -53,6 +54,6 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, ServiceMetrics metrics
 
     public ValueTask DisposeAsync() => RollbackAsync(CancellationToken.None);
 
-    internal async ValueTask<SqliteConnection> ConnectionAsync(CancellationToken cancellationToken) =>
+    internal async ValueTask<DbConnection> ConnectionAsync(CancellationToken cancellationToken) =>
         (_unit ??= await writer.BeginAsync(cancellationToken)).Connection;
 }

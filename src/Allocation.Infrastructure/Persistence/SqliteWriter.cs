@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Allocation.Infrastructure.Outbox;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ public sealed partial class SqliteWriter : IDisposable
     private readonly int _maxGroup;
     private readonly OutboxSignal _signal;
     private readonly ILogger<SqliteWriter> _logger;
-    private SqliteConnection? _connection;
+    private PreparedConnection? _connection;
     private CommitGroup? _group;
     private int _waiting;
 
@@ -51,7 +52,7 @@ public sealed partial class SqliteWriter : IDisposable
 
         try
         {
-            var connection = _connection ??= _database.OpenWriter();
+            var connection = _connection ??= new PreparedConnection(_database.OpenWriter());
             if (_group is null)
             {
                 Execute(connection, "BEGIN IMMEDIATE");
@@ -138,7 +139,7 @@ public sealed partial class SqliteWriter : IDisposable
         _gate.Dispose();
     }
 
-    private void Commit(SqliteConnection connection, CommitGroup group)
+    private void Commit(DbConnection connection, CommitGroup group)
     {
         _group = null;
         Execute(connection, "COMMIT");
@@ -174,12 +175,13 @@ public sealed partial class SqliteWriter : IDisposable
         }
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
+
 
     [LoggerMessage(LogLevel.Error, "A commit group of {Members} units was rolled back")]
     private partial void LogGroupFailed(Exception? exception, int members);
@@ -206,13 +208,13 @@ public sealed class WriteUnit
     private readonly SqliteWriter _writer;
     private bool _ended;
 
-    internal WriteUnit(SqliteWriter writer, SqliteConnection connection)
+    internal WriteUnit(SqliteWriter writer, DbConnection connection)
     {
         _writer = writer;
         Connection = connection;
     }
 
-    public SqliteConnection Connection { get; }
+    public DbConnection Connection { get; }
 
     internal bool WroteOutbox { get; private set; }
 
