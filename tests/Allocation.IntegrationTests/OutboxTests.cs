@@ -111,6 +111,18 @@ public class OutboxTests
     }
 
     [Test]
+    public async Task AnEntryOfAnUnknownEventTypeIsDeadLetteredInsteadOfWaitingForever()
+    {
+        var instance = CreateInstance();
+        InsertOutboxEntry("BatchRetired", """{"reference":"batch-9"}""");
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(1), "the unknown entry is marked rejected");
+
+        _database.Query<(string, string)>("SELECT source, error FROM dead_letters").ShouldBe([("outbox:BatchRetired", "Unknown event type BatchRetired.")]);
+    }
+
+    [Test]
     public async Task ADeallocatedLineIsAllocatedAgainToAnotherBatchAndPublished()
     {
         var instance = CreateInstance();

@@ -30,8 +30,34 @@ public sealed partial class OutboxDispatcher(
 {
     private readonly OutboxOptions _options = options.Value;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(EventSerializer.EventTypes.Select(type => RunLaneAsync(type, stoppingToken)).Append(PruneAsync(stoppingToken)));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await DeadLetterUnknownTypesAsync(stoppingToken);
+        await Task.WhenAll(EventSerializer.EventTypes.Select(type => RunLaneAsync(type, stoppingToken)).Append(PruneAsync(stoppingToken)));
+    }
+
+    // Entries of a type this build does not know (written by a newer or older version) have no lane;
+    // rather than wait forever they become dead letters an operator can see.
+    private async Task DeadLetterUnknownTypesAsync(CancellationToken cancellationToken)
+    {
+        var unknown = store.PendingOfOtherTypes(EventSerializer.EventTypes);
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var unit = await writer.BeginAsync(cancellationToken);
+        foreach (var entry in unknown)
+        {
+            var error = $"Unknown event type {entry.Type}.";
+            LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
+            OutboxStore.MarkRejected(unit.Connection, entry.Id, error, now);
+            deadLetters.Record(unit.Connection, $"outbox:{entry.Type}", entry.Payload, error);
+        }
+
+        await unit.CommitAsync();
+    }
 
     /// <summary>
     /// On shutdown, after the lanes stop waiting, gives what is still pending a bounded time
@@ -60,8 +86,10 @@ public sealed partial class OutboxDispatcher(
     /// <summary>Dispatches what one lane has ready; returns whether anything was attempted.</summary>
     internal async Task<LaneState> DispatchLaneAsync(string type, bool ignoreSchedule, CancellationToken cancellationToken)
     {
-        // Allocated entries go to Redis, which keeps the order of commands on one connection, so a whole
-        // batch is published at once; other lanes change state or send mail, one entry at a time.
+        // Allocated entries go to Redis, which runs one connection's commands in order, so a whole batch
+        // is published at once. A failure retries that entry and all after it; a connection that fails
+        // one PUBLISH fails the ones queued behind it too, so the batch does not go out of order. Other
+        // lanes change state or send mail, one entry at a time.
         var pipelined = type == nameof(Allocated);
         var entries = store.Pending(type, pipelined ? _options.BatchSize : 1);
         if (entries.Count == 0)

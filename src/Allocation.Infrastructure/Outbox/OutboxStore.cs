@@ -20,6 +20,18 @@ public sealed class OutboxStore(SqliteDatabase database)
             new { type, limit }).AsList();
     }
 
+    /// <summary>Undispatched entries whose type is none of <paramref name="known"/>.</summary>
+    public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known)
+    {
+        using var connection = database.OpenReader();
+        return connection.Query<OutboxEntry>(
+            """
+            SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts, next_attempt_at AS NextAttemptAt
+            FROM outbox WHERE dispatched_at IS NULL AND type NOT IN @known ORDER BY id
+            """,
+            new { known }).AsList();
+    }
+
     /// <summary>How many entries wait, and since when the oldest of them (Unix ms), for health and metrics.</summary>
     public (long Count, long? OldestCreatedAt) Backlog()
     {
