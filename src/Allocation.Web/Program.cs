@@ -12,6 +12,13 @@ try
     var builder = WebApplication.CreateBuilder(args);
     var maxBodyBytes = builder.Configuration.GetValue("Http:MaxRequestBodyBytes", 64 * 1024);
 
+    // The contract's default address, set here rather than as "Urls" in appsettings.json, which would
+    // take precedence over ASPNETCORE_URLS.
+    if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+    {
+        builder.WebHost.UseUrls("http://localhost:5005");
+    }
+
     builder.Services.AddSerilog(
         (services, logging) =>
         {
