@@ -60,7 +60,13 @@ public sealed class RedisTestServer : IAsyncDisposable
     }
 
     /// <summary>Starts the server (again) on the same port and waits until it accepts connections.</summary>
-    public async Task StartAgainAsync()
+    /// <param name="first">
+    /// Connected before anyone else can reach the server: it is given a configuration string for a port of
+    /// the server's own, and the server moves to <see cref="Port"/> only once it returns. A subscriber set up
+    /// there hears everything that clients reconnecting by themselves publish, which otherwise depends on who
+    /// reconnects first. Garnet cannot change its port, so there it runs right after the start.
+    /// </param>
+    public async Task StartAgainAsync(Func<string, Task>? first = null)
     {
         if (_external is not null)
         {
@@ -69,7 +75,8 @@ public sealed class RedisTestServer : IAsyncDisposable
 
         if (RedisServerPath is { } path)
         {
-            _process = Process.Start(new ProcessStartInfo(path, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no")
+            var port = first is null ? Port : FreePort();
+            _process = Process.Start(new ProcessStartInfo(path, $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -79,22 +86,22 @@ public sealed class RedisTestServer : IAsyncDisposable
             _process.ErrorDataReceived += (_, _) => { };
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
+            await WaitUntilAcceptingAsync(port);
+            if (first is not null)
+            {
+                await first($"127.0.0.1:{port}");
+                await MoveToPortAsync(port);
+            }
         }
         else
         {
             _garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
             _garnet.Start();
-        }
-
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await AcceptsAsync(Port))
-        {
-            if (DateTime.UtcNow > deadline)
+            await WaitUntilAcceptingAsync(Port);
+            if (first is not null)
             {
-                throw new InvalidOperationException($"The test Redis on port {Port} did not start.");
+                await first(ConnectionString);
             }
-
-            await Task.Delay(50);
         }
     }
 
@@ -119,6 +126,31 @@ public sealed class RedisTestServer : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    private static async Task WaitUntilAcceptingAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await AcceptsAsync(port))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The test Redis on port {port} did not start.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    // Redis 7 can move its listening port at run time (CONFIG SET port); connections made meanwhile stay.
+    private async Task MoveToPortAsync(int from)
+    {
+        await using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{from},allowAdmin=true"))
+        {
+            await admin.GetServers()[0].ConfigSetAsync("port", Port);
+        }
+
+        await WaitUntilAcceptingAsync(Port);
     }
 
     // redis://[:password@]host:port → host:port[,password=…], the StackExchange.Redis form.
