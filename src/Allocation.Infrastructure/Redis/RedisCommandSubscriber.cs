@@ -132,8 +132,11 @@ public sealed partial class RedisCommandSubscriber(
             {
                 return await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
             }
-            catch (RedisException)
+            catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
             {
+                // The failed attempt's queue stays registered, and StackExchange.Redis subscribes it once
+                // connected: it would take the channel's messages and nobody would read them.
+                await ForgetAsync(multiplexer, channel);
                 try
                 {
                     await Task.Delay(delay, stoppingToken);
@@ -148,6 +151,18 @@ public sealed partial class RedisCommandSubscriber(
         }
 
         return null;
+    }
+
+    private static async Task ForgetAsync(IConnectionMultiplexer multiplexer, string channel)
+    {
+        try
+        {
+            await multiplexer.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(channel));
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // Dropped locally all the same; the server has no subscription to remove while disconnected.
+        }
     }
 
     private async Task RefuseAsync(string channel, ReadOnlyMemory<byte> payload, string error, CancellationToken cancellationToken)
