@@ -80,4 +80,23 @@ public class RedisReconnectionTests
 
         (await client.AllocatedTo("order-1", Sku, "batch-later")).ShouldBe("batch-later");
     }
+
+    [Test]
+    public async Task ServiceStartedWithoutRedisHandlesInboundMessagesOnceRedisComesUp()
+    {
+        await using var redis = await RedisTestServer.StartAsync(stoppable: true);
+        await redis.StopAsync();
+        await using var app = new AllocationApp(redis: redis.ConnectionString);
+        using var client = app.CreateClient();
+        (await client.AddBatchAsync("batch-earlier", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await client.AddBatchAsync("batch-later", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await (await client.AllocateAsync("order-1", Sku, 10)).JsonAsync()).Text("batchref").ShouldBe("batch-earlier");
+        await redis.StartAgainAsync();
+        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
+        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+
+        await upstream.PublishAsync(app.InboundChannel, """{"batchref": "batch-earlier", "qty": 5}""");
+
+        (await client.AllocatedTo("order-1", Sku, "batch-later")).ShouldBe("batch-later");
+    }
 }
