@@ -14,6 +14,7 @@ public sealed class RedisTestServer : IAsyncDisposable
     private readonly string? _external;
     private Process? _process;
     private Garnet.GarnetServer? _garnet;
+    private Forwarder? _forwarder;
 
     private RedisTestServer(string? external, int port)
     {
@@ -55,6 +56,12 @@ public sealed class RedisTestServer : IAsyncDisposable
             _process = null;
         }
 
+        if (_forwarder is { } forwarder)
+        {
+            await forwarder.DisposeAsync();
+            _forwarder = null;
+        }
+
         _garnet?.Dispose();
         _garnet = null;
     }
@@ -64,7 +71,8 @@ public sealed class RedisTestServer : IAsyncDisposable
     /// Connected before anyone else can reach the server: it is given a configuration string for a port of
     /// the server's own, and the server moves to <see cref="Port"/> only once it returns. A subscriber set up
     /// there hears everything that clients reconnecting by themselves publish, which otherwise depends on who
-    /// reconnects first. Garnet cannot change its port, so there it runs right after the start.
+    /// reconnects first. Garnet cannot change its port, so there the port is forwarded to Garnet's own once
+    /// it returns.
     /// </param>
     public async Task StartAgainAsync(Func<string, Task>? first = null)
     {
@@ -95,12 +103,14 @@ public sealed class RedisTestServer : IAsyncDisposable
         }
         else
         {
-            _garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
+            var port = first is null ? Port : FreePort();
+            _garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
             _garnet.Start();
-            await WaitUntilAcceptingAsync(Port);
+            await WaitUntilAcceptingAsync(port);
             if (first is not null)
             {
-                await first(ConnectionString);
+                await first($"127.0.0.1:{port}");
+                _forwarder = new Forwarder(Port, port);
             }
         }
     }
@@ -172,4 +182,90 @@ public sealed class RedisTestServer : IAsyncDisposable
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, name))
             .FirstOrDefault(File.Exists);
+
+    /// <summary>Forwards connections from one loopback port to another, and drops them all when disposed.</summary>
+    private sealed class Forwarder : IAsyncDisposable
+    {
+        private readonly TcpListener _listener;
+        private readonly int _target;
+        private readonly List<TcpClient> _open = [];
+        private readonly Task _accepting;
+
+        public Forwarder(int port, int target)
+        {
+            _target = target;
+            _listener = new TcpListener(IPAddress.Loopback, port);
+            _listener.Start();
+            _accepting = AcceptAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            lock (_open)
+            {
+                _open.ForEach(client => client.Dispose());
+                _open.Clear();
+            }
+
+            await _accepting;
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                TcpClient inbound;
+                try
+                {
+                    inbound = await _listener.AcceptTcpClientAsync();
+                }
+                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                var outbound = new TcpClient();
+                try
+                {
+                    await outbound.ConnectAsync(IPAddress.Loopback, _target);
+                }
+                catch (SocketException)
+                {
+                    inbound.Dispose();
+                    outbound.Dispose();
+                    continue;
+                }
+
+                lock (_open)
+                {
+                    _open.Add(inbound);
+                    _open.Add(outbound);
+                }
+
+                _ = PumpAsync(inbound, outbound);
+            }
+        }
+
+        private static async Task PumpAsync(TcpClient inbound, TcpClient outbound)
+        {
+            Task[] copies = [CopyAsync(inbound, outbound), CopyAsync(outbound, inbound)];
+            await Task.WhenAny(copies);
+            inbound.Dispose();
+            outbound.Dispose();
+            await Task.WhenAll(copies);
+        }
+
+        private static async Task CopyAsync(TcpClient from, TcpClient to)
+        {
+            try
+            {
+                await from.GetStream().CopyToAsync(to.GetStream());
+            }
+            catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Either side went away; the pump closes the other.
+            }
+        }
+    }
 }
