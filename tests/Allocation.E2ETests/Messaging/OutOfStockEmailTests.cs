@@ -48,7 +48,9 @@ public class OutOfStockEmailTests
         (await outOfStock.JsonAsync()).Text("message").ShouldBe($"Out of stock for sku {Sku}");
         allocated.StatusCode.ShouldBe(HttpStatusCode.Created);
         app.Database.Outbox("OutOfStock").ShouldHaveSingleItem().Dispatched.ShouldBeFalse();
+
         await using var smtp = await SmtpTestServer.StartAsync(smtpPort);
+
         await smtp.WaitForMessagesAsync(1, Eventually.Patience);
         await WaitUntilEveryOutOfStockIsDispatchedAsync(app.Database);
         smtp.Messages.ShouldHaveSingleItem().Subject.ShouldBe($"Out of stock for {Sku}");
