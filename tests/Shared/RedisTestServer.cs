@@ -14,6 +14,7 @@ public sealed class RedisTestServer : IAsyncDisposable
     private readonly string? _external;
     private Process? _process;
     private Garnet.GarnetServer? _garnet;
+    private Forwarder? _forwarder;
 
     private RedisTestServer(string? external, int port)
     {
@@ -55,12 +56,25 @@ public sealed class RedisTestServer : IAsyncDisposable
             _process = null;
         }
 
+        if (_forwarder is { } forwarder)
+        {
+            await forwarder.DisposeAsync();
+            _forwarder = null;
+        }
+
         _garnet?.Dispose();
         _garnet = null;
     }
 
     /// <summary>Starts the server (again) on the same port and waits until it accepts connections.</summary>
-    public async Task StartAgainAsync()
+    /// <param name="first">
+    /// Connected before anyone else can reach the server: it is given a configuration string for a port of
+    /// the server's own, and the server moves to <see cref="Port"/> only once it returns. A subscriber set up
+    /// there hears everything that clients reconnecting by themselves publish, which otherwise depends on who
+    /// reconnects first. Garnet cannot change its port, so there the port is forwarded to Garnet's own once
+    /// it returns.
+    /// </param>
+    public async Task StartAgainAsync(Func<string, Task>? first = null)
     {
         if (_external is not null)
         {
@@ -69,7 +83,8 @@ public sealed class RedisTestServer : IAsyncDisposable
 
         if (RedisServerPath is { } path)
         {
-            _process = Process.Start(new ProcessStartInfo(path, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no")
+            var port = first is null ? Port : FreePort();
+            _process = Process.Start(new ProcessStartInfo(path, $"--port {port} --bind 127.0.0.1 --save \"\" --appendonly no --protected-mode no")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -79,22 +94,24 @@ public sealed class RedisTestServer : IAsyncDisposable
             _process.ErrorDataReceived += (_, _) => { };
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
+            await WaitUntilAcceptingAsync(port);
+            if (first is not null)
+            {
+                await first($"127.0.0.1:{port}");
+                await MoveToPortAsync(port);
+            }
         }
         else
         {
-            _garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
+            var port = first is null ? Port : FreePort();
+            _garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
             _garnet.Start();
-        }
-
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await AcceptsAsync(Port))
-        {
-            if (DateTime.UtcNow > deadline)
+            await WaitUntilAcceptingAsync(port);
+            if (first is not null)
             {
-                throw new InvalidOperationException($"The test Redis on port {Port} did not start.");
+                await first($"127.0.0.1:{port}");
+                _forwarder = new Forwarder(Port, port);
             }
-
-            await Task.Delay(50);
         }
     }
 
@@ -121,6 +138,31 @@ public sealed class RedisTestServer : IAsyncDisposable
         }
     }
 
+    private static async Task WaitUntilAcceptingAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await AcceptsAsync(port))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The test Redis on port {port} did not start.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    // Redis 7 can move its listening port at run time (CONFIG SET port); connections made meanwhile stay.
+    private async Task MoveToPortAsync(int from)
+    {
+        await using (var admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{from},allowAdmin=true"))
+        {
+            await admin.GetServers()[0].ConfigSetAsync("port", Port);
+        }
+
+        await WaitUntilAcceptingAsync(Port);
+    }
+
     // redis://[:password@]host:port → host:port[,password=…], the StackExchange.Redis form.
     private static string ToConfiguration(string url)
     {
@@ -140,4 +182,90 @@ public sealed class RedisTestServer : IAsyncDisposable
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, name))
             .FirstOrDefault(File.Exists);
+
+    /// <summary>Forwards connections from one loopback port to another, and drops them all when disposed.</summary>
+    private sealed class Forwarder : IAsyncDisposable
+    {
+        private readonly TcpListener _listener;
+        private readonly int _target;
+        private readonly List<TcpClient> _open = [];
+        private readonly Task _accepting;
+
+        public Forwarder(int port, int target)
+        {
+            _target = target;
+            _listener = new TcpListener(IPAddress.Loopback, port);
+            _listener.Start();
+            _accepting = AcceptAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            lock (_open)
+            {
+                _open.ForEach(client => client.Dispose());
+                _open.Clear();
+            }
+
+            await _accepting;
+        }
+
+        private async Task AcceptAsync()
+        {
+            while (true)
+            {
+                TcpClient inbound;
+                try
+                {
+                    inbound = await _listener.AcceptTcpClientAsync();
+                }
+                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                var outbound = new TcpClient();
+                try
+                {
+                    await outbound.ConnectAsync(IPAddress.Loopback, _target);
+                }
+                catch (SocketException)
+                {
+                    inbound.Dispose();
+                    outbound.Dispose();
+                    continue;
+                }
+
+                lock (_open)
+                {
+                    _open.Add(inbound);
+                    _open.Add(outbound);
+                }
+
+                _ = PumpAsync(inbound, outbound);
+            }
+        }
+
+        private static async Task PumpAsync(TcpClient inbound, TcpClient outbound)
+        {
+            Task[] copies = [CopyAsync(inbound, outbound), CopyAsync(outbound, inbound)];
+            await Task.WhenAny(copies);
+            inbound.Dispose();
+            outbound.Dispose();
+            await Task.WhenAll(copies);
+        }
+
+        private static async Task CopyAsync(TcpClient from, TcpClient to)
+        {
+            try
+            {
+                await from.GetStream().CopyToAsync(to.GetStream());
+            }
+            catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Either side went away; the pump closes the other.
+            }
+        }
+    }
 }

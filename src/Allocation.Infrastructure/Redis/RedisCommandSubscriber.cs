@@ -122,8 +122,17 @@ public sealed partial class RedisCommandSubscriber(
                 var message = await queue.ReadAsync(stoppingToken);
                 byte[] payload = message.Message.IsNull ? [] : (byte[])message.Message!;
 
-                // Not the stopping token: a message that was taken is finished during shutdown.
-                await HandleAsync(channel, payload, CancellationToken.None);
+                try
+                {
+                    // Not the stopping token: a message that was taken is finished during shutdown.
+                    await HandleAsync(channel, payload, CancellationToken.None);
+                }
+                catch (Exception exception)
+                {
+                    // Even the dead letter could not be stored (the database refuses writes): the log keeps
+                    // the payload, and the consumer stays alive for the next message.
+                    LogLost(exception, channel, Encoding.UTF8.GetString(payload));
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -148,8 +157,11 @@ public sealed partial class RedisCommandSubscriber(
             {
                 return await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
             }
-            catch (RedisException)
+            catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
             {
+                // The failed attempt's queue stays registered, and StackExchange.Redis subscribes it once
+                // connected: it would take the channel's messages and nobody would read them.
+                await ForgetAsync(multiplexer, channel);
                 try
                 {
                     await Task.Delay(delay, stoppingToken);
@@ -165,6 +177,21 @@ public sealed partial class RedisCommandSubscriber(
 
         return null;
     }
+
+    private static async Task ForgetAsync(IConnectionMultiplexer multiplexer, string channel)
+    {
+        try
+        {
+            await multiplexer.GetSubscriber().UnsubscribeAsync(RedisChannel.Literal(channel));
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // Dropped locally all the same; the server has no subscription to remove while disconnected.
+        }
+    }
+
+    [LoggerMessage(LogLevel.Error, "Message on {Channel} could not be applied nor stored as a dead letter. Payload: {Payload}")]
+    private partial void LogLost(Exception exception, string channel, string payload);
 
     [LoggerMessage(LogLevel.Information, "Subscribed to Redis channel {Channel}")]
     private partial void LogSubscribed(string channel);

@@ -1,0 +1,108 @@
+using System.Net;
+using Allocation.E2ETests.Support;
+using Allocation.Testing;
+
+namespace Allocation.E2ETests.Messaging;
+
+/// <summary>Redis goes away and comes back on the same port while the service runs.</summary>
+[Category("E2E")]
+public class RedisReconnectionTests
+{
+    private const string Sku = "BLUE-VASE";
+
+    [Test]
+    public async Task AllocationsMadeWhileRedisIsDownArePublishedOnceItIsBack()
+    {
+        await using var redis = await RedisTestServer.StartAsync(stoppable: true);
+        await using var app = new AllocationApp(redis: redis.ConnectionString);
+        using var client = app.CreateClient();
+        (await client.AddBatchAsync("batch-1", Sku, 1_000)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var orders = Enumerable.Range(1, 200).Select(i => $"order-{i}").ToList();
+        await redis.StopAsync();
+
+        var answers = await AllocateEachAsync(client, orders);
+        RedisListener? listener = null;
+        await redis.StartAgainAsync(async configuration => listener = await RedisListener.SubscribeAsync(configuration, app.OutboundChannel));
+        await using var downstream = listener!;
+
+        answers.ShouldAllBe(status => status == HttpStatusCode.Created);
+        var messageIds = app.Database.Outbox("Allocated").Select(row => row.MessageId).ToHashSet();
+        messageIds.Count.ShouldBe(orders.Count);
+        var received = await downstream.WaitUntilAsync(
+            messages => messageIds.IsSubsetOf(messages.Select(message => message.Text("message_id") ?? "")), Eventually.Patience);
+        received.Select(message => message.Text("orderid")).Distinct().Order().ShouldBe(orders.Order());
+    }
+
+    [Test]
+    public async Task HttpServesWhileRedisIsDown()
+    {
+        await using var redis = await RedisTestServer.StartAsync(stoppable: true);
+        await using var app = new AllocationApp(redis: redis.ConnectionString);
+        using var client = app.CreateClient();
+        (await client.AddBatchAsync("batch-1", Sku, 10)).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        await redis.StopAsync();
+
+        (await client.AddBatchAsync("batch-2", "RED-CHAIR", 10)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        using var allocated = await client.AllocateAsync("order-1", "RED-CHAIR", 3);
+        allocated.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await allocated.JsonAsync()).Text("batchref").ShouldBe("batch-2");
+        (await client.BatchOfAsync("order-1", "RED-CHAIR")).ShouldBe("batch-2");
+    }
+
+    [Test]
+    public async Task InboundMessagesAreHandledAgainAfterRedisRestarts()
+    {
+        await using var redis = await RedisTestServer.StartAsync(stoppable: true);
+        await using var app = new AllocationApp(redis: redis.ConnectionString);
+        using var client = app.CreateClient();
+        (await client.AddBatchAsync("batch-earlier", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await client.AddBatchAsync("batch-later", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await (await client.AllocateAsync("order-1", Sku, 10)).JsonAsync()).Text("batchref").ShouldBe("batch-earlier");
+        await using (var beforeOutage = await RedisPublisher.ConnectAsync(redis.ConnectionString))
+        {
+            await beforeOutage.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+        }
+
+        await redis.StopAsync();
+        await redis.StartAgainAsync();
+        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
+        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+        await upstream.PublishAsync(app.InboundChannel, """{"batchref": "batch-earlier", "qty": 5}""");
+
+        (await client.AllocatedTo("order-1", Sku, "batch-later")).ShouldBe("batch-later");
+    }
+
+    [Test]
+    public async Task ServiceStartedWithoutRedisHandlesInboundMessagesOnceRedisComesUp()
+    {
+        await using var redis = await RedisTestServer.StartAsync(stoppable: true);
+        await redis.StopAsync();
+        await using var app = new AllocationApp(redis: redis.ConnectionString);
+        using var client = app.CreateClient();
+        (await client.AddBatchAsync("batch-earlier", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await client.AddBatchAsync("batch-later", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await (await client.AllocateAsync("order-1", Sku, 10)).JsonAsync()).Text("batchref").ShouldBe("batch-earlier");
+        await redis.StartAgainAsync();
+        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
+        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+
+        await upstream.PublishAsync(app.InboundChannel, """{"batchref": "batch-earlier", "qty": 5}""");
+
+        (await client.AllocatedTo("order-1", Sku, "batch-later")).ShouldBe("batch-later");
+    }
+
+    private static async Task<List<HttpStatusCode>> AllocateEachAsync(HttpClient client, IEnumerable<string> orders)
+    {
+        var answers = new List<HttpStatusCode>();
+        await Parallel.ForEachAsync(orders, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (order, _) =>
+        {
+            using var response = await client.AllocateAsync(order, Sku, 1);
+            lock (answers)
+            {
+                answers.Add(response.StatusCode);
+            }
+        });
+        return answers;
+    }
+}
