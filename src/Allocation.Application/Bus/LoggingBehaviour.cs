@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Allocation.Application.Commands;
 using Allocation.Domain;
 using FluentValidation;
 using Mediator;
@@ -43,7 +44,9 @@ public sealed partial class LoggingBehaviour<TMessage, TResponse>(ILogger<Loggin
         or OutOfStockException
         or UnknownBatchException
         or LineConflictException
-        or BatchConflictException;
+        or BatchConflictException
+        or UnknownDeadLetterException
+        or NotReplayableException;
 
     [LoggerMessage(LogLevel.Debug, "Handled {MessageType} in {ElapsedMs:0.000} ms")]
     private partial void LogHandled(string messageType, double elapsedMs);
