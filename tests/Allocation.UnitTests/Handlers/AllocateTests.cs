@@ -1,30 +1,20 @@
 using Allocation.Application.Commands;
 using Allocation.Domain;
-using Allocation.UnitTests.Fakes;
 using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
-public class AllocateTests
+public class AllocateTests : BusFixture
 {
-    private FakeBus _bus = null!;
-
     [SetUp]
-    public async Task StartWithOneBatch()
-    {
-        _bus = new FakeBus();
-        await _bus.HandleAsync(new CreateBatch("batch-1", "COMPLICATED-LAMP", 10));
-    }
-
-    [TearDown]
-    public async Task StopBus() => await _bus.DisposeAsync();
+    public async Task StartWithOneBatch() => await Bus.HandleAsync(new CreateBatch("batch-1", "COMPLICATED-LAMP", 10));
 
     [Test]
     public async Task ReturnsTheAllocatedBatchReference()
     {
-        await _bus.HandleAsync(new CreateBatch("batch-0", "COMPLICATED-LAMP", 10, new DateOnly(2025, 6, 1)));
+        await Bus.HandleAsync(new CreateBatch("batch-0", "COMPLICATED-LAMP", 10, new DateOnly(2025, 6, 1)));
 
-        var reference = await _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
+        var reference = await Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
 
         reference.ShouldBe("batch-1");
     }
@@ -32,72 +22,72 @@ public class AllocateTests
     [Test]
     public async Task CommitsTheAllocationAndItsEvent()
     {
-        await _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
+        await Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
 
-        _bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
-        _bus.UnitOfWork.CommittedEvents.ShouldBe([new Allocated("order-1", "COMPLICATED-LAMP", 3, "batch-1")]);
+        Bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
+        Bus.UnitOfWork.CommittedEvents.ShouldBe([new Allocated("order-1", "COMPLICATED-LAMP", 3, "batch-1")]);
     }
 
     [Test]
     public async Task AllocatingAnUnknownSkuIsAnInvalidSku()
     {
-        var exception = await Should.ThrowAsync<InvalidSkuException>(() => _bus.SendAsync(new Allocate("order-1", "NONEXISTENT", 1)));
+        var exception = await Should.ThrowAsync<InvalidSkuException>(() => Bus.SendAsync(new Allocate("order-1", "NONEXISTENT", 1)));
 
         exception.Message.ShouldBe("Invalid sku NONEXISTENT");
-        _bus.UnitOfWork.CommittedEvents.ShouldBeEmpty();
+        Bus.UnitOfWork.CommittedEvents.ShouldBeEmpty();
     }
 
     [Test]
     public async Task OutOfStockIsCommittedBeforeTheCallerIsTold()
     {
-        var exception = await Should.ThrowAsync<OutOfStockException>(() => _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 11)));
+        var exception = await Should.ThrowAsync<OutOfStockException>(() => Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 11)));
 
         exception.Sku.ShouldBe("COMPLICATED-LAMP");
-        _bus.UnitOfWork.CommittedEvents.ShouldBe([new OutOfStock("COMPLICATED-LAMP")]);
-        _bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(10);
+        Bus.UnitOfWork.CommittedEvents.ShouldBe([new OutOfStock("COMPLICATED-LAMP")]);
+        Bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(10);
     }
 
     [Test]
     public async Task AllocatingTheSameLineAgainAnswersTheSameBatchWithoutNewEvents()
     {
-        var first = await _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
+        var first = await Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
 
-        var second = await _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
+        var second = await Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
 
         second.ShouldBe(first);
-        _bus.UnitOfWork.CommittedEvents.Count.ShouldBe(1);
-        _bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
+        Bus.UnitOfWork.CommittedEvents.Count.ShouldBe(1);
+        Bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
     }
 
     [Test]
     public async Task AllocatingTheSameOrderWithAnotherQuantityIsALineConflict()
     {
-        await _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
+        await Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 3));
 
-        await Should.ThrowAsync<LineConflictException>(() => _bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 4)));
+        await Should.ThrowAsync<LineConflictException>(() => Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 4)));
 
-        _bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
+        Bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
     }
 
     [TestCaseSource(nameof(InvalidCommands))]
     public async Task InvalidCommandsAreRefusedBeforeTheHandler(Allocate command)
     {
-        var lookups = _bus.UnitOfWork.Repository.Lookups;
-        var commits = _bus.UnitOfWork.CommitAttempts;
+        var lookups = Bus.UnitOfWork.Repository.Lookups;
+        var commits = Bus.UnitOfWork.CommitAttempts;
 
-        await Should.ThrowAsync<ValidationException>(() => _bus.SendAsync(command));
+        await Should.ThrowAsync<ValidationException>(() => Bus.SendAsync(command));
 
-        _bus.UnitOfWork.Repository.Lookups.ShouldBe(lookups);
-        _bus.UnitOfWork.CommitAttempts.ShouldBe(commits);
+        Bus.UnitOfWork.Repository.Lookups.ShouldBe(lookups);
+        Bus.UnitOfWork.CommitAttempts.ShouldBe(commits);
     }
 
     [Test]
     public async Task IdentifiersOf255CharactersAreAccepted()
     {
         var sku = new string('S', 255);
-        await _bus.HandleAsync(new CreateBatch(new string('B', 255), sku, 10));
+        await Bus.HandleAsync(new CreateBatch(new string('B', 255), sku, 10));
 
-        var reference = await _bus.SendAsync(new Allocate(new string('O', 255), sku, 1));
+        var reference = await Bus.SendAsync(new Allocate(new string('O', 255), sku, 1));
 
         reference.ShouldBe(new string('B', 255));
     }

@@ -1,49 +1,39 @@
 using Allocation.Application.Commands;
 using Allocation.Domain;
-using Allocation.UnitTests.Fakes;
 using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
-public class ChangeBatchQuantityTests
+public class ChangeBatchQuantityTests : BusFixture
 {
-    private FakeBus _bus = null!;
-
     [SetUp]
-    public async Task StartWithOneBatch()
-    {
-        _bus = new FakeBus();
-        await _bus.HandleAsync(new CreateBatch("batch-1", "ADORABLE-SETTEE", 100));
-    }
-
-    [TearDown]
-    public async Task StopBus() => await _bus.DisposeAsync();
+    public async Task StartWithOneBatch() => await Bus.HandleAsync(new CreateBatch("batch-1", "ADORABLE-SETTEE", 100));
 
     [Test]
     public async Task ChangesThePurchasedQuantity()
     {
-        await _bus.SendAsync(new ChangeBatchQuantity("batch-1", 50));
+        await Bus.SendAsync(new ChangeBatchQuantity("batch-1", 50));
 
-        _bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(50);
+        Bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(50);
     }
 
     [Test]
     public async Task CommitsADeallocatedEventForEachLineThatNoLongerFits()
     {
-        await _bus.SendAsync(new Allocate("order-1", "ADORABLE-SETTEE", 20));
-        await _bus.SendAsync(new Allocate("order-2", "ADORABLE-SETTEE", 20));
-        var committedBefore = _bus.UnitOfWork.CommittedEvents.Count;
+        await Bus.SendAsync(new Allocate("order-1", "ADORABLE-SETTEE", 20));
+        await Bus.SendAsync(new Allocate("order-2", "ADORABLE-SETTEE", 20));
+        var committedBefore = Bus.UnitOfWork.CommittedEvents.Count;
 
-        await _bus.SendAsync(new ChangeBatchQuantity("batch-1", 25));
+        await Bus.SendAsync(new ChangeBatchQuantity("batch-1", 25));
 
-        _bus.UnitOfWork.CommittedEvents.Skip(committedBefore).ShouldBe([new Deallocated("order-2", "ADORABLE-SETTEE", 20)]);
-        _bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].AvailableQuantity.ShouldBe(5);
+        Bus.UnitOfWork.CommittedEvents.Skip(committedBefore).ShouldBe([new Deallocated("order-2", "ADORABLE-SETTEE", 20)]);
+        Bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].AvailableQuantity.ShouldBe(5);
     }
 
     [Test]
     public async Task ChangingAnUnknownBatchIsRefused()
     {
-        var exception = await Should.ThrowAsync<UnknownBatchException>(() => _bus.SendAsync(new ChangeBatchQuantity("batch-9", 5)));
+        var exception = await Should.ThrowAsync<UnknownBatchException>(() => Bus.SendAsync(new ChangeBatchQuantity("batch-9", 5)));
 
         exception.Reference.ShouldBe("batch-9");
     }
@@ -51,20 +41,20 @@ public class ChangeBatchQuantityTests
     [Test]
     public async Task ABatchMayBeChangedToZero()
     {
-        await _bus.SendAsync(new ChangeBatchQuantity("batch-1", 0));
+        await Bus.SendAsync(new ChangeBatchQuantity("batch-1", 0));
 
-        _bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(0);
+        Bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(0);
     }
 
     [TestCaseSource(nameof(InvalidCommands))]
     public async Task InvalidCommandsAreRefusedBeforeTheHandler(ChangeBatchQuantity command)
     {
-        var lookups = _bus.UnitOfWork.Repository.Lookups;
+        var lookups = Bus.UnitOfWork.Repository.Lookups;
 
-        await Should.ThrowAsync<ValidationException>(() => _bus.SendAsync(command));
+        await Should.ThrowAsync<ValidationException>(() => Bus.SendAsync(command));
 
-        _bus.UnitOfWork.Repository.Lookups.ShouldBe(lookups);
-        _bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(100);
+        Bus.UnitOfWork.Repository.Lookups.ShouldBe(lookups);
+        Bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(100);
     }
 
     private static IEnumerable<TestCaseData> InvalidCommands()

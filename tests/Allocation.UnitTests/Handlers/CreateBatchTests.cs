@@ -1,41 +1,32 @@
 using Allocation.Application.Commands;
 using Allocation.Domain;
-using Allocation.UnitTests.Fakes;
 using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
-public class CreateBatchTests
+public class CreateBatchTests : BusFixture
 {
-    private FakeBus _bus = null!;
-
-    [SetUp]
-    public void StartEmpty() => _bus = new FakeBus();
-
-    [TearDown]
-    public async Task StopBus() => await _bus.DisposeAsync();
-
     [Test]
     public async Task CreatesTheProductForANewSku()
     {
-        await _bus.SendAsync(new CreateBatch("batch-1", "CRUNCHY-ARMCHAIR", 100, new DateOnly(2025, 6, 1)));
+        await Bus.SendAsync(new CreateBatch("batch-1", "CRUNCHY-ARMCHAIR", 100, new DateOnly(2025, 6, 1)));
 
-        var product = _bus.UnitOfWork.Repository.Stored("CRUNCHY-ARMCHAIR").ShouldNotBeNull();
+        var product = Bus.UnitOfWork.Repository.Stored("CRUNCHY-ARMCHAIR").ShouldNotBeNull();
         product.Batches.Count.ShouldBe(1);
         product.Batches[0].Reference.ShouldBe("batch-1");
         product.Batches[0].PurchasedQuantity.ShouldBe(100);
         product.Batches[0].Eta.ShouldBe(new DateOnly(2025, 6, 1));
-        _bus.UnitOfWork.Commits.ShouldBe(1);
+        Bus.UnitOfWork.Commits.ShouldBe(1);
     }
 
     [Test]
     public async Task AddsABatchToAnExistingProduct()
     {
-        await _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
+        await Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
 
-        await _bus.SendAsync(new CreateBatch("batch-2", "GARISH-RUG", 99));
+        await Bus.SendAsync(new CreateBatch("batch-2", "GARISH-RUG", 99));
 
-        var product = _bus.UnitOfWork.Repository.Stored("GARISH-RUG").ShouldNotBeNull();
+        var product = Bus.UnitOfWork.Repository.Stored("GARISH-RUG").ShouldNotBeNull();
         product.Batches.Select(batch => batch.Reference).ShouldBe(["batch-1", "batch-2"]);
         product.VersionNumber.ShouldBe(2);
     }
@@ -43,11 +34,11 @@ public class CreateBatchTests
     [Test]
     public async Task AddingAnIdenticalBatchAgainChangesNothing()
     {
-        await _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
+        await Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
 
-        await _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
+        await Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
 
-        var product = _bus.UnitOfWork.Repository.Stored("GARISH-RUG").ShouldNotBeNull();
+        var product = Bus.UnitOfWork.Repository.Stored("GARISH-RUG").ShouldNotBeNull();
         product.Batches.Count.ShouldBe(1);
         product.VersionNumber.ShouldBe(1);
     }
@@ -55,40 +46,40 @@ public class CreateBatchTests
     [Test]
     public async Task TheSameReferenceWithOtherDetailsIsAConflict()
     {
-        await _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
+        await Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
 
-        await Should.ThrowAsync<BatchConflictException>(() => _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 50)));
+        await Should.ThrowAsync<BatchConflictException>(() => Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 50)));
 
-        _bus.UnitOfWork.Repository.Stored("GARISH-RUG")!.Batches[0].PurchasedQuantity.ShouldBe(100);
+        Bus.UnitOfWork.Repository.Stored("GARISH-RUG")!.Batches[0].PurchasedQuantity.ShouldBe(100);
     }
 
     [Test]
     public async Task TheSameReferenceUnderAnotherSkuIsAConflict()
     {
-        await _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
+        await Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 100));
 
-        var conflict = await Should.ThrowAsync<BatchConflictException>(() => _bus.SendAsync(new CreateBatch("batch-1", "BLUE-VASE", 100)));
+        var conflict = await Should.ThrowAsync<BatchConflictException>(() => Bus.SendAsync(new CreateBatch("batch-1", "BLUE-VASE", 100)));
 
         conflict.Reference.ShouldBe("batch-1");
-        _bus.UnitOfWork.Repository.Stored("BLUE-VASE").ShouldBeNull();
-        _bus.UnitOfWork.Commits.ShouldBe(1);
+        Bus.UnitOfWork.Repository.Stored("BLUE-VASE").ShouldBeNull();
+        Bus.UnitOfWork.Commits.ShouldBe(1);
     }
 
     [Test]
     public async Task ABatchMayBeEmpty()
     {
-        await _bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 0));
+        await Bus.SendAsync(new CreateBatch("batch-1", "GARISH-RUG", 0));
 
-        _bus.UnitOfWork.Repository.Stored("GARISH-RUG")!.Batches[0].PurchasedQuantity.ShouldBe(0);
+        Bus.UnitOfWork.Repository.Stored("GARISH-RUG")!.Batches[0].PurchasedQuantity.ShouldBe(0);
     }
 
     [TestCaseSource(nameof(InvalidCommands))]
     public async Task InvalidCommandsAreRefusedBeforeTheHandler(CreateBatch command)
     {
-        await Should.ThrowAsync<ValidationException>(() => _bus.SendAsync(command));
+        await Should.ThrowAsync<ValidationException>(() => Bus.SendAsync(command));
 
-        _bus.UnitOfWork.Repository.Lookups.ShouldBe(0);
-        _bus.UnitOfWork.CommitAttempts.ShouldBe(0);
+        Bus.UnitOfWork.Repository.Lookups.ShouldBe(0);
+        Bus.UnitOfWork.CommitAttempts.ShouldBe(0);
     }
 
     private static IEnumerable<TestCaseData> InvalidCommands()

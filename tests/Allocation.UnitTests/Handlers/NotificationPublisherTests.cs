@@ -1,34 +1,25 @@
 using Allocation.Domain;
-using Allocation.UnitTests.Fakes;
 using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
-public class NotificationPublisherTests
+public class NotificationPublisherTests : BusFixture
 {
-    private FakeBus _bus = null!;
-
-    [SetUp]
-    public void StartEmpty() => _bus = new FakeBus();
-
-    [TearDown]
-    public async Task StopBus() => await _bus.DisposeAsync();
-
     [TestCaseSource(nameof(InvalidEvents))]
     public async Task AnAllocatedEventThatFailsValidationReachesNoHandler(Allocated invalid)
     {
-        await Should.ThrowAsync<ValidationException>(() => _bus.PublishAsync(invalid, "message-1"));
+        await Should.ThrowAsync<ValidationException>(() => Bus.PublishAsync(invalid, "message-1"));
 
-        _bus.Publisher.Published.ShouldBeEmpty();
+        Bus.Publisher.Published.ShouldBeEmpty();
     }
 
     [Test]
     public async Task AFailingHandlersExceptionReachesTheCaller()
     {
         var failure = new TimeoutException("Redis is down");
-        _bus.Publisher.Failure = failure;
+        Bus.Publisher.Failure = failure;
 
-        var thrown = await Should.ThrowAsync<TimeoutException>(() => _bus.PublishAsync(new Allocated("order-1", "RED-CHAIR", 1, "batch-1"), "message-1"));
+        var thrown = await Should.ThrowAsync<TimeoutException>(() => Bus.PublishAsync(new Allocated("order-1", "RED-CHAIR", 1, "batch-1"), "message-1"));
 
         thrown.ShouldBeSameAs(failure);
     }
@@ -37,9 +28,9 @@ public class NotificationPublisherTests
     public async Task AFailingNotifiersExceptionReachesTheCaller()
     {
         var failure = new IOException("Mail server unreachable");
-        _bus.Notifier.Failure = failure;
+        Bus.Notifier.Failure = failure;
 
-        var thrown = await Should.ThrowAsync<IOException>(() => _bus.PublishAsync(new OutOfStock("RED-CHAIR"), "message-1"));
+        var thrown = await Should.ThrowAsync<IOException>(() => Bus.PublishAsync(new OutOfStock("RED-CHAIR"), "message-1"));
 
         thrown.ShouldBeSameAs(failure);
     }

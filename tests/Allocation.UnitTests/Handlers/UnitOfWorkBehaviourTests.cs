@@ -5,67 +5,58 @@ using Allocation.UnitTests.Fakes;
 
 namespace Allocation.UnitTests.Handlers;
 
-public class UnitOfWorkBehaviourTests
+public class UnitOfWorkBehaviourTests : BusFixture
 {
-    private FakeBus _bus = null!;
-
     [SetUp]
-    public async Task StartWithOneBatch()
-    {
-        _bus = new FakeBus();
-        await _bus.HandleAsync(new CreateBatch("batch-1", "MISTY-LAMP", 10));
-    }
-
-    [TearDown]
-    public async Task StopBus() => await _bus.DisposeAsync();
+    public async Task StartWithOneBatch() => await Bus.HandleAsync(new CreateBatch("batch-1", "MISTY-LAMP", 10));
 
     [Test]
     public async Task RetriesACommandThatConflictedWithAnotherWriter()
     {
-        _bus.UnitOfWork.ConflictingCommits = 2;
-        var attemptsBefore = _bus.UnitOfWork.CommitAttempts;
+        Bus.UnitOfWork.ConflictingCommits = 2;
+        var attemptsBefore = Bus.UnitOfWork.CommitAttempts;
 
-        var reference = await _bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3));
+        var reference = await Bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3));
 
         reference.ShouldBe("batch-1");
-        (_bus.UnitOfWork.CommitAttempts - attemptsBefore).ShouldBe(3);
-        _bus.UnitOfWork.CommittedEvents.ShouldBe([new Allocated("order-1", "MISTY-LAMP", 3, "batch-1")]);
-        _bus.UnitOfWork.Repository.Stored("MISTY-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
+        (Bus.UnitOfWork.CommitAttempts - attemptsBefore).ShouldBe(3);
+        Bus.UnitOfWork.CommittedEvents.ShouldBe([new Allocated("order-1", "MISTY-LAMP", 3, "batch-1")]);
+        Bus.UnitOfWork.Repository.Stored("MISTY-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(7);
     }
 
     [Test]
     public async Task GivesUpAfterFiveConflictingAttempts()
     {
-        _bus.UnitOfWork.ConflictingCommits = 5;
-        var attemptsBefore = _bus.UnitOfWork.CommitAttempts;
+        Bus.UnitOfWork.ConflictingCommits = 5;
+        var attemptsBefore = Bus.UnitOfWork.CommitAttempts;
 
-        await Should.ThrowAsync<ConcurrencyException>(() => _bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3)));
+        await Should.ThrowAsync<ConcurrencyException>(() => Bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3)));
 
-        (_bus.UnitOfWork.CommitAttempts - attemptsBefore).ShouldBe(5);
-        _bus.UnitOfWork.CommittedEvents.ShouldBeEmpty();
-        _bus.UnitOfWork.Repository.Stored("MISTY-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(10);
+        (Bus.UnitOfWork.CommitAttempts - attemptsBefore).ShouldBe(5);
+        Bus.UnitOfWork.CommittedEvents.ShouldBeEmpty();
+        Bus.UnitOfWork.Repository.Stored("MISTY-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(10);
     }
 
     [Test]
     public async Task SucceedsOnTheFifthAttempt()
     {
-        _bus.UnitOfWork.ConflictingCommits = 4;
+        Bus.UnitOfWork.ConflictingCommits = 4;
 
-        var reference = await _bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3));
+        var reference = await Bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3));
 
         reference.ShouldBe("batch-1");
-        _bus.UnitOfWork.ConflictingCommits.ShouldBe(0);
+        Bus.UnitOfWork.ConflictingCommits.ShouldBe(0);
     }
 
     [Test]
     public async Task DoesNotRetryARefusedCommand()
     {
-        await _bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3));
-        var lookupsBefore = _bus.UnitOfWork.Repository.Lookups;
+        await Bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 3));
+        var lookupsBefore = Bus.UnitOfWork.Repository.Lookups;
 
-        await Should.ThrowAsync<LineConflictException>(() => _bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 4)));
+        await Should.ThrowAsync<LineConflictException>(() => Bus.SendAsync(new Allocate("order-1", "MISTY-LAMP", 4)));
 
-        (_bus.UnitOfWork.Repository.Lookups - lookupsBefore).ShouldBe(1);
+        (Bus.UnitOfWork.Repository.Lookups - lookupsBefore).ShouldBe(1);
     }
 
     [Test]
