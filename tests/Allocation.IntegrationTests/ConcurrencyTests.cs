@@ -4,7 +4,6 @@ using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
 using Allocation.IntegrationTests.Support;
-using Allocation.Testing;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -14,18 +13,16 @@ namespace Allocation.IntegrationTests;
 /// Writers that get in each other's way: two service instances (two processes' worth of writers) over one
 /// file, and products that changed under a unit of work.
 /// </summary>
-public class ConcurrencyTests
+public class ConcurrencyTests : DatabaseFixture
 {
     private const string Sku = "RED-CHAIR";
 
-    private TestDatabase _database = null!;
     private ServiceInstance _a = null!;
     private ServiceInstance _b = null!;
 
     [SetUp]
     public void Start()
     {
-        _database = new TestDatabase();
         _a = Instance();
         _b = Instance();
     }
@@ -35,7 +32,6 @@ public class ConcurrencyTests
     {
         await _a.DisposeAsync();
         await _b.DisposeAsync();
-        _database.Dispose();
     }
 
     [Test]
@@ -72,8 +68,8 @@ public class ConcurrencyTests
             await Should.ThrowAsync<ConcurrencyException>(() => uow.CommitAsync(default).AsTask());
         }
 
-        _database.Query<string>("SELECT reference FROM batches").ShouldBe(["batch-1"]);
-        _database.VersionOf(Sku).ShouldBe(1);
+        Database.Query<string>("SELECT reference FROM batches").ShouldBe(["batch-1"]);
+        Database.VersionOf(Sku).ShouldBe(1);
     }
 
     [Test]
@@ -94,9 +90,9 @@ public class ConcurrencyTests
 
         (await fromB.WaitAsync(Eventually.Limit)).ShouldBe("batch-1");
         _b.Logs.CommandRetries.ShouldBeGreaterThan(0);
-        _database.Allocations().ShouldBe([("order-a", "batch-1"), ("order-b", "batch-1")]);
-        _database.VersionOf(Sku).ShouldBe(1 + 2);
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(2);
+        Database.Allocations().ShouldBe([("order-a", "batch-1"), ("order-b", "batch-1")]);
+        Database.VersionOf(Sku).ShouldBe(1 + 2);
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(2);
     }
 
     [Test]
@@ -104,14 +100,14 @@ public class ConcurrencyTests
     {
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 10));
 
-        using (new ForeignWriteLock(_database))
+        using (new ForeignWriteLock(Database))
         {
             await Should.ThrowAsync<ConcurrencyException>(() => _b.SendAsync(new Allocate("order-b", Sku, 1)));
         }
 
         _b.Logs.CommandRetries.ShouldBe(UnitOfWorkBehaviour<Allocate, string>.MaxAttempts - 1);
-        _database.Allocations().ShouldBeEmpty();
-        _database.VersionOf(Sku).ShouldBe(1);
+        Database.Allocations().ShouldBeEmpty();
+        Database.VersionOf(Sku).ShouldBe(1);
     }
 
     [Test]
@@ -123,9 +119,9 @@ public class ConcurrencyTests
         var batches = await Task.WhenAll(orders.Select(order => Task.Run(() => order.Instance.SendAsync(new Allocate(order.OrderId, Sku, 1)))));
 
         batches.ShouldAllBe(batch => batch == "batch-1");
-        _database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(orders.Select(order => order.OrderId), ignoreOrder: true);
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(orders.Count);
-        _database.VersionOf(Sku).ShouldBe(1 + orders.Count);
+        Database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(orders.Select(order => order.OrderId), ignoreOrder: true);
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(orders.Count);
+        Database.VersionOf(Sku).ShouldBe(1 + orders.Count);
     }
 
     [Test]
@@ -134,7 +130,7 @@ public class ConcurrencyTests
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 1));
         Task<string> fromA, fromB;
 
-        using (new ForeignWriteLock(_database))
+        using (new ForeignWriteLock(Database))
         {
             fromA = Task.Run(() => OutcomeAsync(_a, "order-a"));
             fromB = Task.Run(() => OutcomeAsync(_b, "order-b"));
@@ -143,9 +139,9 @@ public class ConcurrencyTests
 
         var outcomes = await Task.WhenAll(fromA, fromB);
         outcomes.ShouldBe(["batch-1", "out of stock"], ignoreOrder: true);
-        _database.Allocations().ShouldHaveSingleItem().OrderId.ShouldBe(outcomes[0] == "batch-1" ? "order-a" : "order-b");
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(1);
-        _database.Outbox().Select(row => row.Type).ShouldBe(["Allocated", "OutOfStock"], ignoreOrder: true);
+        Database.Allocations().ShouldHaveSingleItem().OrderId.ShouldBe(outcomes[0] == "batch-1" ? "order-a" : "order-b");
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(1);
+        Database.Outbox().Select(row => row.Type).ShouldBe(["Allocated", "OutOfStock"], ignoreOrder: true);
     }
 
     [Test]
@@ -153,7 +149,7 @@ public class ConcurrencyTests
     {
         Task fromA, fromB;
 
-        using (new ForeignWriteLock(_database))
+        using (new ForeignWriteLock(Database))
         {
             fromA = Task.Run(() => _a.SendAsync(new CreateBatch("batch-a", Sku, 10)));
             fromB = Task.Run(() => _b.SendAsync(new CreateBatch("batch-b", Sku, 20)));
@@ -161,9 +157,9 @@ public class ConcurrencyTests
         }
 
         await Task.WhenAll(fromA, fromB);
-        _database.Query<string>("SELECT sku FROM products").ShouldBe([Sku]);
-        _database.Query<(string, string)>("SELECT reference, sku FROM batches").ShouldBe([("batch-a", Sku), ("batch-b", Sku)], ignoreOrder: true);
-        _database.VersionOf(Sku).ShouldBe(2);
+        Database.Query<string>("SELECT sku FROM products").ShouldBe([Sku]);
+        Database.Query<(string, string)>("SELECT reference, sku FROM batches").ShouldBe([("batch-a", Sku), ("batch-b", Sku)], ignoreOrder: true);
+        Database.VersionOf(Sku).ShouldBe(2);
     }
 
     [Test]
@@ -171,7 +167,7 @@ public class ConcurrencyTests
     {
         Task<string> fromA, fromB;
 
-        using (new ForeignWriteLock(_database))
+        using (new ForeignWriteLock(Database))
         {
             fromA = Task.Run(() => CreateOutcomeAsync(_a, Sku));
             fromB = Task.Run(() => CreateOutcomeAsync(_b, "BLUE-VASE"));
@@ -180,12 +176,12 @@ public class ConcurrencyTests
 
         var outcomes = await Task.WhenAll(fromA, fromB);
         outcomes.ShouldBe(["created", "conflict"], ignoreOrder: true);
-        _database.Query<(string, string)>("SELECT reference, sku FROM batches")
+        Database.Query<(string, string)>("SELECT reference, sku FROM batches")
             .ShouldBe([("batch-1", outcomes[0] == "created" ? Sku : "BLUE-VASE")]);
     }
 
     private ServiceInstance Instance() =>
-        ServiceInstance.Create(_database.ConnectionString, new Dictionary<string, string?> { ["Sqlite:BusyTimeoutMs"] = "50" });
+        ServiceInstance.Create(Database.ConnectionString, new Dictionary<string, string?> { ["Sqlite:BusyTimeoutMs"] = "50" });
 
     private static async Task<string> OutcomeAsync(ServiceInstance instance, string orderId)
     {

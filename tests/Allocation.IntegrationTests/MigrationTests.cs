@@ -1,28 +1,19 @@
 using Allocation.Infrastructure.Persistence;
 using Allocation.IntegrationTests.Support;
-using Allocation.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.IntegrationTests;
 
-public class MigrationTests
+public class MigrationTests : DatabaseFixture
 {
-    private TestDatabase _database = null!;
-
-    [SetUp]
-    public void CreateDatabase() => _database = new TestDatabase();
-
-    [TearDown]
-    public void DeleteDatabase() => _database.Dispose();
-
     [Test]
     public async Task MigratingAFreshFileCreatesEveryTableAndTheReadModelView()
     {
-        await using var instance = ServiceInstance.Create(_database.ConnectionString, migrate: false);
+        await using var instance = ServiceInstance.Create(Database.ConnectionString, migrate: false);
 
         instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
 
-        var objects = _database.Query<(string Type, string Name)>(
+        var objects = Database.Query<(string Type, string Name)>(
             "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");
         objects.Where(item => item.Type == "table").Select(item => item.Name)
             .ShouldBe(["products", "batches", "allocations", "outbox", "dead_letters", "SchemaVersions"], ignoreOrder: true);
@@ -32,22 +23,22 @@ public class MigrationTests
     [Test]
     public async Task MigratingPutsTheFileInWriteAheadLogMode()
     {
-        await using var instance = ServiceInstance.Create(_database.ConnectionString, migrate: false);
+        await using var instance = ServiceInstance.Create(Database.ConnectionString, migrate: false);
 
         instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
 
-        _database.Scalar<string>("PRAGMA journal_mode").ShouldBe("wal");
+        Database.Scalar<string>("PRAGMA journal_mode").ShouldBe("wal");
     }
 
     [Test]
     public async Task MigratingTwiceIsHarmlessAndKeepsTheData()
     {
-        await using var instance = ServiceInstance.Create(_database.ConnectionString);
-        _database.Execute("INSERT INTO products (sku, version_number) VALUES ('RED-CHAIR', 3)");
+        await using var instance = ServiceInstance.Create(Database.ConnectionString);
+        Database.Execute("INSERT INTO products (sku, version_number) VALUES ('RED-CHAIR', 3)");
 
         instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
 
-        _database.Query<(string, int)>("SELECT sku, version_number FROM products").ShouldBe([("RED-CHAIR", 3)]);
+        Database.Query<(string, int)>("SELECT sku, version_number FROM products").ShouldBe([("RED-CHAIR", 3)]);
     }
 
     [Test]
@@ -56,19 +47,19 @@ public class MigrationTests
         var scripts = typeof(SqliteDatabase).Assembly.GetManifestResourceNames()
             .Where(name => name.Contains(".Persistence.Migrations.", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
             .ToList();
-        await using var instance = ServiceInstance.Create(_database.ConnectionString);
+        await using var instance = ServiceInstance.Create(Database.ConnectionString);
 
         instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
         instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
 
         scripts.ShouldNotBeEmpty();
-        _database.Query<string>("SELECT ScriptName FROM SchemaVersions").ShouldBe(scripts, ignoreOrder: true);
+        Database.Query<string>("SELECT ScriptName FROM SchemaVersions").ShouldBe(scripts, ignoreOrder: true);
     }
 
     [Test]
     public async Task MigratingCreatesTheMissingFoldersOfAnAbsolutePath()
     {
-        var path = Path.Combine(_database.Folder, "data", "nested", "allocation.db");
+        var path = Path.Combine(Database.Folder, "data", "nested", "allocation.db");
         await using var instance = ServiceInstance.Create($"Data Source={path}", migrate: false);
 
         instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
@@ -82,14 +73,14 @@ public class MigrationTests
     public async Task MigratingCreatesTheDataFolderOfARelativePathUnderTheWorkingDirectory()
     {
         var previous = Environment.CurrentDirectory;
-        Environment.CurrentDirectory = _database.Folder;
+        Environment.CurrentDirectory = Database.Folder;
         try
         {
             await using var instance = ServiceInstance.Create("Data Source=data/allocation.db", migrate: false);
 
             instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
 
-            File.Exists(Path.Combine(_database.Folder, "data", "allocation.db")).ShouldBeTrue();
+            File.Exists(Path.Combine(Database.Folder, "data", "allocation.db")).ShouldBeTrue();
         }
         finally
         {

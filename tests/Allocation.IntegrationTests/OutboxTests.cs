@@ -3,22 +3,17 @@ using Allocation.Application.Commands;
 using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.IntegrationTests.Support;
-using Allocation.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.IntegrationTests;
 
-public class OutboxTests
+public class OutboxTests : DatabaseFixture
 {
     private const string Sku = "RED-CHAIR";
 
-    private TestDatabase _database = null!;
     private ServiceInstance? _instance;
     private RecordingEventPublisher _publisher = null!;
     private RecordingNotifier _notifier = null!;
-
-    [SetUp]
-    public void CreateDatabase() => _database = new TestDatabase();
 
     [TearDown]
     public async Task Stop()
@@ -27,8 +22,6 @@ public class OutboxTests
         {
             await _instance.DisposeAsync();
         }
-
-        _database.Dispose();
     }
 
     [Test]
@@ -41,7 +34,7 @@ public class OutboxTests
         await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() => instance.SendAsync(new Allocate($"order-{i}", Sku, 1 + (i % 3))))));
         await Eventually.Until(() => AllDispatched(20), "every Allocated entry is marked dispatched");
 
-        var rows = _database.Outbox();
+        var rows = Database.Outbox();
         _publisher.Published.ShouldBe(rows.Select(row =>
         {
             var allocated = Deserialize<Allocated>(row.Payload);
@@ -63,7 +56,7 @@ public class OutboxTests
         await instance.StartOutboxAsync();
         await Eventually.Until(() => AllDispatched(5), "every Allocated entry is marked dispatched");
 
-        var rows = _database.Outbox();
+        var rows = Database.Outbox();
         var published = _publisher.Published;
         _publisher.FailedCalls.ShouldBe(3);
         published.Select(message => message.MessageId).Distinct().ShouldBe(rows.Select(row => row.MessageId), ignoreOrder: true);
@@ -91,8 +84,8 @@ public class OutboxTests
         await Eventually.Until(() => AllDispatched(3), "every entry is marked dispatched or rejected");
 
         _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-1", "order-3"]);
-        _database.Query<(string, string)>("SELECT source, payload FROM dead_letters").ShouldBe([("outbox:Allocated", invalid)]);
-        _database.Outbox()[1].LastError.ShouldNotBeNullOrEmpty();
+        Database.Query<(string, string)>("SELECT source, payload FROM dead_letters").ShouldBe([("outbox:Allocated", invalid)]);
+        Database.Outbox()[1].LastError.ShouldNotBeNullOrEmpty();
     }
 
     [Test]
@@ -107,7 +100,7 @@ public class OutboxTests
         await Eventually.Until(() => AllDispatched(2), "every entry is marked dispatched or rejected");
 
         _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-1"]);
-        _database.Query<(string, string)>("SELECT source, payload FROM dead_letters").ShouldBe([("outbox:Allocated", "{not json")]);
+        Database.Query<(string, string)>("SELECT source, payload FROM dead_letters").ShouldBe([("outbox:Allocated", "{not json")]);
     }
 
     [Test]
@@ -119,7 +112,7 @@ public class OutboxTests
         await instance.StartOutboxAsync();
         await Eventually.Until(() => AllDispatched(1), "the unknown entry is marked rejected");
 
-        _database.Query<(string, string)>("SELECT source, error FROM dead_letters").ShouldBe([("outbox:BatchRetired", "Unknown event type BatchRetired.")]);
+        Database.Query<(string, string)>("SELECT source, error FROM dead_letters").ShouldBe([("outbox:BatchRetired", "Unknown event type BatchRetired.")]);
     }
 
     [Test]
@@ -135,11 +128,11 @@ public class OutboxTests
         await Eventually.Until(() => _publisher.Published.Count == 2, "the reallocated line is published");
 
         _publisher.Published.Select(message => (message.OrderId, message.Qty, message.BatchRef)).ShouldBe([("order-1", 5, "batch-1"), ("order-1", 5, "batch-2")]);
-        _database.Allocations().ShouldBe([("order-1", "batch-2")]);
+        Database.Allocations().ShouldBe([("order-1", "batch-2")]);
         (await instance.Services.GetRequiredService<IReadModel>().AllocationsForOrderAsync("order-1", default))
             .ShouldBe([new OrderAllocation(Sku, "batch-2")]);
         await Eventually.Until(() => AllDispatched(3), "every entry is marked dispatched");
-        _database.Outbox().Select(row => row.Type).ShouldBe(["Allocated", "Deallocated", "Allocated"]);
+        Database.Outbox().Select(row => row.Type).ShouldBe(["Allocated", "Deallocated", "Allocated"]);
     }
 
     [Test]
@@ -156,7 +149,7 @@ public class OutboxTests
         await Eventually.Until(() => AllDispatched(3), "every OutOfStock entry is marked dispatched");
 
         _notifier.Sent.Select(mail => mail.Subject).ShouldBe(["Out of stock for RED-CHAIR", "Out of stock for BLUE-VASE", "Out of stock for RED-CHAIR"]);
-        _notifier.Sent.Select(mail => mail.MessageId).ShouldBe(_database.Outbox().Select(row => row.MessageId));
+        _notifier.Sent.Select(mail => mail.MessageId).ShouldBe(Database.Outbox().Select(row => row.MessageId));
         _publisher.Published.ShouldBeEmpty();
     }
 
@@ -174,7 +167,7 @@ public class OutboxTests
 
         _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-2", "order-3"]);
         _notifier.FailedCalls.ShouldBeGreaterThan(0);
-        var outOfStock = _database.Outbox().Single(row => row.Type == "OutOfStock");
+        var outOfStock = Database.Outbox().Single(row => row.Type == "OutOfStock");
         outOfStock.DispatchedAt.ShouldBeNull();
         outOfStock.LastError.ShouldBe("The mail server is down.");
     }
@@ -194,12 +187,12 @@ public class OutboxTests
         await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-9", Sku, 1)));
 
         await instance.StartOutboxAsync();
-        await Eventually.Until(() => _publisher.Published.Count == 3 && _database.Outbox().All(row => row.Type != "Allocated"), "the published entries are pruned");
+        await Eventually.Until(() => _publisher.Published.Count == 3 && Database.Outbox().All(row => row.Type != "Allocated"), "the published entries are pruned");
 
-        var remaining = _database.Outbox().ShouldHaveSingleItem();
+        var remaining = Database.Outbox().ShouldHaveSingleItem();
         remaining.Type.ShouldBe("OutOfStock");
         remaining.DispatchedAt.ShouldBeNull();
-        _database.Allocations().Count.ShouldBe(3);
+        Database.Allocations().Count.ShouldBe(3);
     }
 
     private ServiceInstance CreateInstance(
@@ -217,7 +210,7 @@ public class OutboxTests
             values[key] = value;
         }
 
-        _instance = ServiceInstance.Create(_database.ConnectionString, values, services =>
+        _instance = ServiceInstance.Create(Database.ConnectionString, values, services =>
         {
             services.AddSingleton<IEventPublisher>(_publisher);
             services.AddSingleton<INotifier>(_notifier);
@@ -227,12 +220,12 @@ public class OutboxTests
 
     private bool AllDispatched(int expected)
     {
-        var rows = _database.Outbox();
+        var rows = Database.Outbox();
         return rows.Count == expected && rows.All(row => row.DispatchedAt is not null);
     }
 
     private void InsertOutboxEntry(string type, string payload) =>
-        _database.Execute(
+        Database.Execute(
             "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@messageId, @type, @payload, @now)",
             new { messageId = Guid.NewGuid().ToString(), type, payload, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
 

@@ -4,33 +4,15 @@ using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
 using Allocation.IntegrationTests.Support;
-using Allocation.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.IntegrationTests;
 
-public class ProductRepositoryTests
+public class ProductRepositoryTests : ServiceFixture
 {
     private const string Sku = "RED-CHAIR";
     private static readonly DateOnly Soon = new(2031, 5, 17);
     private static readonly DateOnly Later = new(2031, 9, 1);
-
-    private TestDatabase _database = null!;
-    private ServiceInstance _instance = null!;
-
-    [SetUp]
-    public void Start()
-    {
-        _database = new TestDatabase();
-        _instance = ServiceInstance.Create(_database.ConnectionString);
-    }
-
-    [TearDown]
-    public async Task Stop()
-    {
-        await _instance.DisposeAsync();
-        _database.Dispose();
-    }
 
     [Test]
     public async Task AnAddedProductIsReadBackWithItsBatchesInTheOrderTheyWereAdded()
@@ -72,7 +54,7 @@ public class ProductRepositoryTests
             await uow.CommitAsync(default);
         });
 
-        _database.Query<(string, string, int, string)>(
+        Database.Query<(string, string, int, string)>(
             "SELECT a.orderid, a.sku, a.qty, b.reference FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id")
             .ShouldBe([("order-1", Sku, 6, "batch-1"), ("order-2", Sku, 3, "batch-1"), ("order-3", Sku, 4, "batch-2")]);
         var loaded = await InUnitAsync(uow => uow.Products.GetAsync(Sku, default).AsTask());
@@ -149,7 +131,7 @@ public class ProductRepositoryTests
     public async Task TheSkuOfABatchIsFoundByItsReference()
     {
         await SeedAsync(("batch-1", 10, null));
-        await _instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 5));
+        await Instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 5));
 
         var owner = await InUnitAsync(uow => uow.Products.FindSkuOfBatchAsync("batch-2", default).AsTask());
         var nobody = await InUnitAsync(uow => uow.Products.FindSkuOfBatchAsync("batch-9", default).AsTask());
@@ -185,18 +167,18 @@ public class ProductRepositoryTests
             await uow.CommitAsync(default);
         });
 
-        _database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(Enumerable.Range(0, 7).Select(i => $"order-{i}"));
-        _database.Query<(int, int)>("SELECT purchased_quantity, allocated_quantity FROM batches").ShouldBe([(7, 7)]);
+        Database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(Enumerable.Range(0, 7).Select(i => $"order-{i}"));
+        Database.Query<(int, int)>("SELECT purchased_quantity, allocated_quantity FROM batches").ShouldBe([(7, 7)]);
     }
 
     [Test]
     public async Task TheReadModelAgreesWithTheWriteModelAfterAllocating()
     {
         await SeedAsync(("batch-1", 2, null), ("batch-2", 10, Soon));
-        await _instance.SendAsync(new CreateBatch("batch-3", "BLUE-VASE", 10));
+        await Instance.SendAsync(new CreateBatch("batch-3", "BLUE-VASE", 10));
 
-        await _instance.SendAsync(new Allocate("order-1", Sku, 5));
-        await _instance.SendAsync(new Allocate("order-1", "BLUE-VASE", 1));
+        await Instance.SendAsync(new Allocate("order-1", Sku, 5));
+        await Instance.SendAsync(new Allocate("order-1", "BLUE-VASE", 1));
 
         (await ReadModelAsync("order-1")).ShouldBe(
         [
@@ -210,10 +192,10 @@ public class ProductRepositoryTests
     public async Task TheReadModelFollowsALineThatIsReallocated()
     {
         await SeedAsync(("batch-1", 10, null), ("batch-2", 10, Soon));
-        await _instance.SendAsync(new Allocate("order-1", Sku, 5));
+        await Instance.SendAsync(new Allocate("order-1", Sku, 5));
 
-        await _instance.SendAsync(new ChangeBatchQuantity("batch-1", 4));
-        await _instance.PublishAsync(Deserialize<Deallocated>(_database.Outbox().Single(row => row.Type == "Deallocated").Payload));
+        await Instance.SendAsync(new ChangeBatchQuantity("batch-1", 4));
+        await Instance.PublishAsync(Deserialize<Deallocated>(Database.Outbox().Single(row => row.Type == "Deallocated").Payload));
 
         var written = await BatchHoldingAsync(Sku, "order-1");
         written.ShouldBe("batch-2");
@@ -234,7 +216,7 @@ public class ProductRepositoryTests
             await uow.CommitAsync(default);
         });
 
-        var rows = _database.Outbox();
+        var rows = Database.Outbox();
         rows.Select(row => row.Type).ShouldBe(["Allocated", "Allocated", "OutOfStock"]);
         Deserialize<Allocated>(rows[0].Payload).ShouldBe(new Allocated("order-1", Sku, 1, "batch-1"));
         Deserialize<Allocated>(rows[1].Payload).ShouldBe(new Allocated("order-2", Sku, 2, "batch-1"));
@@ -249,7 +231,7 @@ public class ProductRepositoryTests
 
     private async Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work)
     {
-        await using var scope = _instance.CreateScope();
+        await using var scope = Instance.CreateScope();
         return await work(scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>());
     }
 
@@ -293,5 +275,5 @@ public class ProductRepositoryTests
         });
 
     private async Task<IReadOnlyList<OrderAllocation>> ReadModelAsync(string orderId) =>
-        await _instance.Services.GetRequiredService<IReadModel>().AllocationsForOrderAsync(orderId, default);
+        await Instance.Services.GetRequiredService<IReadModel>().AllocationsForOrderAsync(orderId, default);
 }

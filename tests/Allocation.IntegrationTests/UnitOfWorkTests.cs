@@ -3,38 +3,20 @@ using Allocation.Application.Commands;
 using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
 using Allocation.IntegrationTests.Support;
-using Allocation.Testing;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.IntegrationTests;
 
-public class UnitOfWorkTests
+public class UnitOfWorkTests : ServiceFixture
 {
     private const string Sku = "RED-CHAIR";
-
-    private TestDatabase _database = null!;
-    private ServiceInstance _instance = null!;
-
-    [SetUp]
-    public void Start()
-    {
-        _database = new TestDatabase();
-        _instance = ServiceInstance.Create(_database.ConnectionString);
-    }
-
-    [TearDown]
-    public async Task Stop()
-    {
-        await _instance.DisposeAsync();
-        _database.Dispose();
-    }
 
     [Test]
     public async Task CommittedWorkIsStored()
     {
-        await using (var scope = _instance.CreateScope())
+        await using (var scope = Instance.CreateScope())
         {
             var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
             var product = new Product(Sku);
@@ -44,44 +26,44 @@ public class UnitOfWorkTests
             await uow.CommitAsync(default);
         }
 
-        _database.Query<(string, int)>("SELECT sku, version_number FROM products").ShouldBe([(Sku, 1)]);
-        _database.Query<(string, int)>("SELECT reference, purchased_quantity FROM batches").ShouldBe([("batch-1", 10)]);
+        Database.Query<(string, int)>("SELECT sku, version_number FROM products").ShouldBe([(Sku, 1)]);
+        Database.Query<(string, int)>("SELECT reference, purchased_quantity FROM batches").ShouldBe([("batch-1", 10)]);
     }
 
     [Test]
     public async Task ACommandThatFailsWhileSavingLeavesNothingBehind()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         RefuseOutboxWrites();
 
-        await Should.ThrowAsync<SqliteException>(() => _instance.SendAsync(new Allocate("order-1", Sku, 3)));
+        await Should.ThrowAsync<SqliteException>(() => Instance.SendAsync(new Allocate("order-1", Sku, 3)));
 
-        _database.Allocations().ShouldBeEmpty();
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(0);
-        _database.VersionOf(Sku).ShouldBe(1);
+        Database.Allocations().ShouldBeEmpty();
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(0);
+        Database.VersionOf(Sku).ShouldBe(1);
     }
 
     [Test]
     public async Task TheWriterTakesNewWorkAfterACommandFailedWhileSaving()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         RefuseOutboxWrites();
-        await Should.ThrowAsync<SqliteException>(() => _instance.SendAsync(new Allocate("order-1", Sku, 3)));
-        _database.Execute("DROP TRIGGER refuse_outbox");
+        await Should.ThrowAsync<SqliteException>(() => Instance.SendAsync(new Allocate("order-1", Sku, 3)));
+        Database.Execute("DROP TRIGGER refuse_outbox");
 
-        var batch = await _instance.SendAsync(new Allocate("order-2", Sku, 3)).WaitAsync(Eventually.Limit);
+        var batch = await Instance.SendAsync(new Allocate("order-2", Sku, 3)).WaitAsync(Eventually.Limit);
 
         batch.ShouldBe("batch-1");
-        _database.Allocations().ShouldBe([("order-2", "batch-1")]);
+        Database.Allocations().ShouldBe([("order-2", "batch-1")]);
     }
 
     [Test]
     public async Task WorkLeftUncommittedIsRolledBackWhenItsScopeEnds()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         RefuseOutboxWrites();
 
-        await using (var scope = _instance.CreateScope())
+        await using (var scope = Instance.CreateScope())
         {
             var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
             var product = await uow.Products.GetForOrderLineAsync(Sku, "order-1", default);
@@ -89,19 +71,19 @@ public class UnitOfWorkTests
             await Should.ThrowAsync<SqliteException>(() => uow.CommitAsync(default).AsTask());
         }
 
-        _database.Allocations().ShouldBeEmpty();
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(0);
-        _database.VersionOf(Sku).ShouldBe(1);
+        Database.Allocations().ShouldBeEmpty();
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(0);
+        Database.VersionOf(Sku).ShouldBe(1);
     }
 
     [Test]
     public async Task AHandlerThatThrowsBeforeCommittingLeavesNothingBehind()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
 
         await Should.ThrowAsync<InvalidOperationException>(async () =>
         {
-            await using var scope = _instance.CreateScope();
+            await using var scope = Instance.CreateScope();
             var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
             var product = await uow.Products.GetForOrderLineAsync(Sku, "order-1", default);
             product!.Allocate(new OrderLine("order-1", Sku, 3));
@@ -109,7 +91,7 @@ public class UnitOfWorkTests
             throw new InvalidOperationException("The handler failed half way.");
         });
 
-        await using var fresh = _instance.CreateScope();
+        await using var fresh = Instance.CreateScope();
         var reloaded = await fresh.ServiceProvider.GetRequiredService<SqliteUnitOfWork>().Products.GetForOrderLineAsync(Sku, "order-1", default);
         reloaded!.VersionNumber.ShouldBe(1);
         reloaded.Batches.Select(batch => (batch.PurchasedQuantity, batch.AllocatedQuantity, batch.Allocations.Count)).ShouldBe([(10, 0, 0)]);
@@ -118,19 +100,19 @@ public class UnitOfWorkTests
     [Test]
     public async Task RollingBackDiscardsTheUnitsChangesAndFreesTheWriterForOthers()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
-        await using var scope = _instance.CreateScope();
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await using var scope = Instance.CreateScope();
         var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
         var product = await uow.Products.GetForOrderLineAsync(Sku, "order-1", default);
         product!.Allocate(new OrderLine("order-1", Sku, 3));
         (await uow.ConnectionAsync(default)).Execute("UPDATE batches SET purchased_quantity = 0");
 
         await uow.RollbackAsync(default);
-        var other = await _instance.SendAsync(new Allocate("order-2", Sku, 4)).WaitAsync(Eventually.Limit);
+        var other = await Instance.SendAsync(new Allocate("order-2", Sku, 4)).WaitAsync(Eventually.Limit);
 
         other.ShouldBe("batch-1");
-        _database.Allocations().ShouldBe([("order-2", "batch-1")]);
-        _database.Query<(int, int)>("SELECT purchased_quantity, allocated_quantity FROM batches").ShouldBe([(10, 4)]);
+        Database.Allocations().ShouldBe([("order-2", "batch-1")]);
+        Database.Query<(int, int)>("SELECT purchased_quantity, allocated_quantity FROM batches").ShouldBe([(10, 4)]);
         var reloaded = await uow.Products.GetForOrderLineAsync(Sku, "order-1", default);
         reloaded.ShouldNotBeSameAs(product);
         reloaded!.Batches[0].Allocations.ShouldBeEmpty();
@@ -139,12 +121,12 @@ public class UnitOfWorkTests
     [Test]
     public async Task ChangesToSeveralProductsInOneUnitAreKeptOrDiscardedTogether()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
-        await _instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 10));
-        _database.Execute(
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await Instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 10));
+        Database.Execute(
             "CREATE TRIGGER refuse_vases BEFORE INSERT ON allocations WHEN NEW.sku = 'BLUE-VASE' BEGIN SELECT RAISE(ABORT, 'refused'); END");
 
-        await using (var scope = _instance.CreateScope())
+        await using (var scope = Instance.CreateScope())
         {
             var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
             (await uow.Products.GetForOrderLineAsync(Sku, "order-1", default))!.Allocate(new OrderLine("order-1", Sku, 1));
@@ -152,16 +134,16 @@ public class UnitOfWorkTests
             await Should.ThrowAsync<SqliteException>(() => uow.CommitAsync(default).AsTask());
         }
 
-        _database.Allocations().ShouldBeEmpty();
-        _database.VersionOf(Sku).ShouldBe(1);
-        _database.Outbox().ShouldBeEmpty();
+        Database.Allocations().ShouldBeEmpty();
+        Database.VersionOf(Sku).ShouldBe(1);
+        Database.Outbox().ShouldBeEmpty();
     }
 
     [Test]
     public async Task AUnitThatRollsBackDoesNotUndoTheCommittedUnitsOfItsCommitGroup()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
-        _database.Execute(
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
+        Database.Execute(
             "CREATE TRIGGER refuse_doomed BEFORE INSERT ON allocations WHEN NEW.orderid LIKE 'doomed-%' BEGIN SELECT RAISE(ABORT, 'refused'); END");
         var orders = Enumerable.Range(0, 30).Select(i => i % 3 == 0 ? $"doomed-{i}" : $"order-{i}").ToList();
 
@@ -169,7 +151,7 @@ public class UnitOfWorkTests
         {
             try
             {
-                return (orderId, Stored: await _instance.SendAsync(new Allocate(orderId, Sku, 1)) == "batch-1");
+                return (orderId, Stored: await Instance.SendAsync(new Allocate(orderId, Sku, 1)) == "batch-1");
             }
             catch (SqliteException)
             {
@@ -179,38 +161,38 @@ public class UnitOfWorkTests
 
         var succeeded = orders.Where(orderId => orderId.StartsWith("order-", StringComparison.Ordinal)).ToList();
         outcomes.Where(outcome => outcome.Stored).Select(outcome => outcome.orderId).ShouldBe(succeeded, ignoreOrder: true);
-        _database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(succeeded, ignoreOrder: true);
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(succeeded.Count);
-        _database.VersionOf(Sku).ShouldBe(1 + succeeded.Count);
-        _database.Outbox().Select(row => JsonDocument.Parse(row.Payload).RootElement.GetProperty("orderId").GetString())
+        Database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(succeeded, ignoreOrder: true);
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(succeeded.Count);
+        Database.VersionOf(Sku).ShouldBe(1 + succeeded.Count);
+        Database.Outbox().Select(row => JsonDocument.Parse(row.Payload).RootElement.GetProperty("orderId").GetString())
             .ShouldBe(succeeded, ignoreOrder: true);
     }
 
     [Test]
     public async Task ConcurrentAllocationsAgainstOneSkuAreAllStored()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
         var orders = Enumerable.Range(0, 50).Select(i => $"order-{i}").ToList();
 
-        var batches = await Task.WhenAll(orders.Select(orderId => Task.Run(() => _instance.SendAsync(new Allocate(orderId, Sku, 1)))));
+        var batches = await Task.WhenAll(orders.Select(orderId => Task.Run(() => Instance.SendAsync(new Allocate(orderId, Sku, 1)))));
 
         batches.ShouldAllBe(batch => batch == "batch-1");
-        _database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(orders, ignoreOrder: true);
-        _database.AllocatedQuantityOf("batch-1").ShouldBe(orders.Count);
-        _database.VersionOf(Sku).ShouldBe(1 + orders.Count);
-        _database.Outbox().Count.ShouldBe(orders.Count);
+        Database.Allocations().Select(allocation => allocation.OrderId).ShouldBe(orders, ignoreOrder: true);
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(orders.Count);
+        Database.VersionOf(Sku).ShouldBe(1 + orders.Count);
+        Database.Outbox().Count.ShouldBe(orders.Count);
     }
 
     [Test]
     public async Task AChangeIsDurableOnceSendReturns()
     {
-        await _instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
         var orders = Enumerable.Range(0, 20).Select(i => $"order-{i}").ToList();
 
         var seenRightAfterwards = await Task.WhenAll(orders.Select(orderId => Task.Run(async () =>
         {
-            await _instance.SendAsync(new Allocate(orderId, Sku, 1));
-            using var connection = _database.OpenFresh();
+            await Instance.SendAsync(new Allocate(orderId, Sku, 1));
+            using var connection = Database.OpenFresh();
             return connection.ExecuteScalar<int>("SELECT count(*) FROM allocations WHERE orderid = @orderId", new { orderId });
         })));
 
@@ -218,5 +200,5 @@ public class UnitOfWorkTests
     }
 
     private void RefuseOutboxWrites() =>
-        _database.Execute("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END");
+        Database.Execute("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END");
 }
