@@ -4,31 +4,12 @@ using Allocation.E2ETests.Support;
 namespace Allocation.E2ETests.Api;
 
 [Category("E2E")]
-public class AddBatchTests
+public class AddBatchTests : ApiFixture
 {
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-    private Store _store = null!;
-
-    [SetUp]
-    public void StartService()
-    {
-        _app = new AllocationApp();
-        _client = _app.CreateClient();
-        _store = new Store(_app.Database.FilePath);
-    }
-
-    [TearDown]
-    public async Task StopService()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Test]
     public async Task AddingABatchAnswersCreatedWithItsLocation()
     {
-        var response = await _client.AddBatchAsync("batch-1", "RED-CHAIR", 10);
+        var response = await Client.AddBatchAsync("batch-1", "RED-CHAIR", 10);
 
         await response.ShouldBeCreatedAsync();
         response.Headers.Location?.OriginalString.ShouldBe("/batches/batch-1");
@@ -37,54 +18,54 @@ public class AddBatchTests
     [Test]
     public async Task ABatchWithoutEtaIsStoredAsWarehouseStock()
     {
-        var response = await _client.PostJsonAsync("/add_batch", """{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": null}""");
+        var response = await Client.PostJsonAsync("/add_batch", """{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": null}""");
 
         await response.ShouldBeCreatedAsync();
-        (await _store.RowsAsync("SELECT reference, sku, purchased_quantity, allocated_quantity, eta FROM batches"))
+        (await Store.RowsAsync("SELECT reference, sku, purchased_quantity, allocated_quantity, eta FROM batches"))
             .ShouldBe(["batch-1 | RED-CHAIR | 10 | 0 | NULL"]);
     }
 
     [Test]
     public async Task AnOmittedEtaMeansWarehouseStock()
     {
-        var response = await _client.PostJsonAsync("/add_batch", """{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10}""");
+        var response = await Client.PostJsonAsync("/add_batch", """{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10}""");
 
         await response.ShouldBeCreatedAsync();
-        (await _store.ScalarAsync("SELECT eta FROM batches WHERE reference = 'batch-1'")).ShouldBeNull();
+        (await Store.ScalarAsync("SELECT eta FROM batches WHERE reference = 'batch-1'")).ShouldBeNull();
     }
 
     [Test]
     public async Task ABatchWithAnEtaIsStoredWithThatDate()
     {
-        var response = await _client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02");
+        var response = await Client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02");
 
         await response.ShouldBeCreatedAsync();
-        (await _store.ScalarAsync("SELECT eta FROM batches WHERE reference = 'batch-1'")).ShouldBe("2011-01-02");
+        (await Store.ScalarAsync("SELECT eta FROM batches WHERE reference = 'batch-1'")).ShouldBe("2011-01-02");
     }
 
     [Test]
     public async Task AddingTheFirstBatchOfASkuCreatesItsProduct()
     {
-        await _client.AddBatchAsync("batch-1", "RED-CHAIR", 10);
+        await Client.AddBatchAsync("batch-1", "RED-CHAIR", 10);
 
-        var response = await _client.AddBatchAsync("batch-2", "RED-CHAIR", 5);
+        var response = await Client.AddBatchAsync("batch-2", "RED-CHAIR", 5);
 
         await response.ShouldBeCreatedAsync();
-        (await _store.RowsAsync("SELECT sku FROM products")).ShouldBe(["RED-CHAIR"]);
-        (await _store.CountAsync("SELECT count(*) FROM batches WHERE sku = 'RED-CHAIR'")).ShouldBe(2);
+        (await Store.RowsAsync("SELECT sku FROM products")).ShouldBe(["RED-CHAIR"]);
+        (await Store.CountAsync("SELECT count(*) FROM batches WHERE sku = 'RED-CHAIR'")).ShouldBe(2);
     }
 
     [Test]
     public async Task RepostingAnIdenticalBatchAnswersCreatedAndChangesNothing()
     {
-        await (await _client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
-        var before = await _store.SnapshotAsync();
+        await (await Client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        var before = await Store.SnapshotAsync();
 
-        var response = await _client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02");
+        var response = await Client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02");
 
         await response.ShouldBeCreatedAsync();
-        (await _store.SnapshotAsync()).ShouldBe(before);
+        (await Store.SnapshotAsync()).ShouldBe(before);
     }
 
     [TestCase("RED-CHAIR", 11, "2011-01-02", TestName = "ReusingAReferenceWithADifferentQuantityIsAConflict")]
@@ -93,32 +74,32 @@ public class AddBatchTests
     [TestCase("BLUE-VASE", 10, "2011-01-02", TestName = "ReusingAReferenceForAnotherSkuIsAConflict")]
     public async Task ReusingAReferenceWithDifferentDetailsIsAConflict(string sku, int qty, string? eta)
     {
-        await (await _client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
-        var before = await _store.SnapshotAsync();
+        await (await Client.AddBatchAsync("batch-1", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
+        var before = await Store.SnapshotAsync();
 
-        var response = await _client.AddBatchAsync("batch-1", sku, qty, eta);
+        var response = await Client.AddBatchAsync("batch-1", sku, qty, eta);
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict);
         problem.Message().ShouldContain("batch-1");
-        (await _store.SnapshotAsync()).ShouldBe(before);
+        (await Store.SnapshotAsync()).ShouldBe(before);
     }
 
     [Test]
     public async Task ABatchOfZeroIsAccepted()
     {
-        var response = await _client.AddBatchAsync("batch-1", "RED-CHAIR", 0);
+        var response = await Client.AddBatchAsync("batch-1", "RED-CHAIR", 0);
 
         await response.ShouldBeCreatedAsync();
-        (await _store.CountAsync("SELECT purchased_quantity FROM batches WHERE reference = 'batch-1'")).ShouldBe(0);
+        (await Store.CountAsync("SELECT purchased_quantity FROM batches WHERE reference = 'batch-1'")).ShouldBe(0);
     }
 
     [Test]
     public async Task ANegativeQuantityIsRejected()
     {
-        var response = await _client.AddBatchAsync("batch-1", "RED-CHAIR", -1);
+        var response = await Client.AddBatchAsync("batch-1", "RED-CHAIR", -1);
 
         await response.ShouldBeInvalidAsync("qty");
-        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
+        (await Store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
     }
 
     [TestCase("ref", "")]
@@ -130,10 +111,10 @@ public class AddBatchTests
         var body = new Dictionary<string, object?> { ["ref"] = "batch-1", ["sku"] = "RED-CHAIR", ["qty"] = 10, ["eta"] = null };
         body[field] = value is int length ? new string('x', length) : value;
 
-        var response = await _client.PostAsync("/add_batch", System.Net.Http.Json.JsonContent.Create(body));
+        var response = await Client.PostAsync("/add_batch", System.Net.Http.Json.JsonContent.Create(body));
 
         await response.ShouldBeInvalidAsync(field);
-        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
+        (await Store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
     }
 
     [TestCase("ref")]
@@ -144,7 +125,7 @@ public class AddBatchTests
         var body = new Dictionary<string, object?> { ["ref"] = "batch-1", ["sku"] = "RED-CHAIR", ["qty"] = 10, ["eta"] = null };
         body.Remove(field);
 
-        var response = await _client.PostAsync("/add_batch", System.Net.Http.Json.JsonContent.Create(body));
+        var response = await Client.PostAsync("/add_batch", System.Net.Http.Json.JsonContent.Create(body));
 
         await response.ShouldBeInvalidAsync(field);
     }
@@ -155,10 +136,10 @@ public class AddBatchTests
         var reference = new string('r', 255);
         var sku = new string('s', 255);
 
-        var response = await _client.AddBatchAsync(reference, sku, 10);
+        var response = await Client.AddBatchAsync(reference, sku, 10);
 
         await response.ShouldBeCreatedAsync();
-        (await _store.CountAsync("SELECT count(*) FROM batches WHERE reference = $ref AND sku = $sku", ("$ref", reference), ("$sku", sku))).ShouldBe(1);
+        (await Store.CountAsync("SELECT count(*) FROM batches WHERE reference = $ref AND sku = $sku", ("$ref", reference), ("$sku", sku))).ShouldBe(1);
     }
 
     [TestCase("\"2011-13-01\"")]
@@ -167,9 +148,9 @@ public class AddBatchTests
     [TestCase("5")]
     public async Task AMalformedEtaIsRejected(string eta)
     {
-        var response = await _client.PostJsonAsync("/add_batch", $$"""{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": {{eta}}}""");
+        var response = await Client.PostJsonAsync("/add_batch", $$"""{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": {{eta}}}""");
 
         await response.ShouldBeInvalidAsync("eta");
-        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
+        (await Store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
     }
 }

@@ -5,27 +5,14 @@ using Allocation.E2ETests.Support;
 namespace Allocation.E2ETests.Api;
 
 [Category("E2E")]
-public class ConcurrencyTests
+public class ConcurrencyTests : ApiFixture
 {
     private const int Clients = 16;
-
-    private AllocationApp _app = null!;
-    private Store _store = null!;
-
-    [SetUp]
-    public void StartService()
-    {
-        _app = new AllocationApp();
-        _store = new Store(_app.Database.FilePath);
-    }
-
-    [TearDown]
-    public async Task StopService() => await _app.DisposeAsync();
 
     [Test]
     public async Task ConcurrentOrdersNeverAllocateMoreThanTheBatchHolds()
     {
-        using (var setup = _app.CreateClient())
+        using (var setup = App.CreateClient())
         {
             await (await setup.AddBatchAsync("batch-1", "RED-CHAIR", 100)).ShouldBeCreatedAsync();
         }
@@ -40,10 +27,10 @@ public class ConcurrencyTests
         var refused = answers.Values.Where(answer => answer.Status == 409).ToArray();
         refused.Length.ShouldBe(200);
         refused.ShouldAllBe(answer => answer.Body.Contains("\"message\":\"Out of stock for sku RED-CHAIR\""));
-        (await _store.CountAsync("SELECT allocated_quantity FROM batches WHERE reference = 'batch-1'")).ShouldBe(100);
-        (await _store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(100);
-        (await _store.RowsAsync("SELECT orderid FROM allocations ORDER BY orderid")).ShouldBe(allocated.Order(StringComparer.Ordinal));
-        using var reader = _app.CreateClient();
+        (await Store.CountAsync("SELECT allocated_quantity FROM batches WHERE reference = 'batch-1'")).ShouldBe(100);
+        (await Store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(100);
+        (await Store.RowsAsync("SELECT orderid FROM allocations ORDER BY orderid")).ShouldBe(allocated.Order(StringComparer.Ordinal));
+        using var reader = App.CreateClient();
         foreach (var orderId in allocated)
         {
             (await reader.GetStringAsync($"/allocations/{orderId}")).ShouldBe("""[{"sku":"RED-CHAIR","batchref":"batch-1"}]""");
@@ -53,7 +40,7 @@ public class ConcurrencyTests
     [Test]
     public async Task ConcurrentRepeatsOfOneLineAllocateItOnce()
     {
-        using (var setup = _app.CreateClient())
+        using (var setup = App.CreateClient())
         {
             await (await setup.AddBatchAsync("batch-1", "RED-CHAIR", 100)).ShouldBeCreatedAsync();
         }
@@ -61,9 +48,9 @@ public class ConcurrencyTests
         var answers = await SendConcurrentlyAsync(Enumerable.Range(1, 48), (client, _) => client.AllocateAsync("order-1", "RED-CHAIR", 5));
 
         answers.Values.ShouldAllBe(answer => answer.Status == 201 && answer.Body == """{"batchref":"batch-1"}""");
-        (await _store.RowsAsync("SELECT orderid, qty FROM allocations")).ShouldBe(["order-1 | 5"]);
-        (await _store.CountAsync("SELECT allocated_quantity FROM batches WHERE reference = 'batch-1'")).ShouldBe(5);
-        (await _store.CountAsync("SELECT count(*) FROM outbox WHERE type = 'Allocated'")).ShouldBe(1);
+        (await Store.RowsAsync("SELECT orderid, qty FROM allocations")).ShouldBe(["order-1 | 5"]);
+        (await Store.CountAsync("SELECT allocated_quantity FROM batches WHERE reference = 'batch-1'")).ShouldBe(5);
+        (await Store.CountAsync("SELECT count(*) FROM outbox WHERE type = 'Allocated'")).ShouldBe(1);
     }
 
     [Test]
@@ -72,15 +59,15 @@ public class ConcurrencyTests
         var answers = await SendConcurrentlyAsync(Enumerable.Range(1, 48), (client, _) => client.AddBatchAsync("batch-1", "RED-CHAIR", 100, "2011-01-02"));
 
         answers.Values.ShouldAllBe(answer => answer.Status == 201);
-        (await _store.RowsAsync("SELECT reference, sku, purchased_quantity, eta FROM batches")).ShouldBe(["batch-1 | RED-CHAIR | 100 | 2011-01-02"]);
-        (await _store.RowsAsync("SELECT sku, version_number FROM products")).ShouldBe(["RED-CHAIR | 1"]);
+        (await Store.RowsAsync("SELECT reference, sku, purchased_quantity, eta FROM batches")).ShouldBe(["batch-1 | RED-CHAIR | 100 | 2011-01-02"]);
+        (await Store.RowsAsync("SELECT sku, version_number FROM products")).ShouldBe(["RED-CHAIR | 1"]);
     }
 
     [Test]
     public async Task ConcurrentOrdersForDifferentSkusAllSucceed()
     {
         var skus = Enumerable.Range(1, 8).Select(number => $"SKU-{number}").ToArray();
-        using (var setup = _app.CreateClient())
+        using (var setup = App.CreateClient())
         {
             foreach (var sku in skus)
             {
@@ -92,9 +79,9 @@ public class ConcurrencyTests
         var answers = await SendConcurrentlyAsync(lines, (client, line) => client.AllocateAsync(line.OrderId, line.Sku, 1));
 
         answers.Values.ShouldAllBe(answer => answer.Status == 201);
-        (await _store.RowsAsync("SELECT sku, allocated_quantity FROM batches ORDER BY sku"))
+        (await Store.RowsAsync("SELECT sku, allocated_quantity FROM batches ORDER BY sku"))
             .ShouldBe(skus.Select(sku => $"{sku} | 20"));
-        (await _store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(160);
+        (await Store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(160);
     }
 
     /// <summary>Sends one request per item from <see cref="Clients"/> clients at once; answers keyed by item.</summary>
@@ -103,7 +90,7 @@ public class ConcurrencyTests
     {
         var queue = new ConcurrentQueue<T>(items);
         var answers = new ConcurrentDictionary<T, Answer>();
-        var clients = Enumerable.Range(0, Clients).Select(_ => _app.CreateClient()).ToArray();
+        var clients = Enumerable.Range(0, Clients).Select(_ => App.CreateClient()).ToArray();
         using var start = new ManualResetEventSlim();
         try
         {

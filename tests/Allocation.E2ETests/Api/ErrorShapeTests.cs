@@ -5,11 +5,8 @@ using Allocation.E2ETests.Support;
 namespace Allocation.E2ETests.Api;
 
 [Category("E2E")]
-public class ErrorShapeTests
+public class ErrorShapeTests : ApiFixture
 {
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-
     // One request per kind of failure the service can answer; the app holds batch "chairs" of 10 RED-CHAIR,
     // 10 of which are allocated to order-1.
     private static readonly Dictionary<string, Func<HttpClient, Task<HttpResponseMessage>>> Failures = new(StringComparer.Ordinal)
@@ -31,19 +28,10 @@ public class ErrorShapeTests
     };
 
     [SetUp]
-    public async Task StartService()
+    public async Task StartWithAFullBatch()
     {
-        _app = new AllocationApp();
-        _client = _app.CreateClient();
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 10)).ShouldBeAllocatedAsync();
-    }
-
-    [TearDown]
-    public async Task StopService()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 10)).ShouldBeAllocatedAsync();
     }
 
     [TestCase("invalid sku", HttpStatusCode.BadRequest)]
@@ -62,7 +50,7 @@ public class ErrorShapeTests
     [TestCase("wrong method", HttpStatusCode.MethodNotAllowed)]
     public async Task EveryFailureIsAProblemWithStatusTitleDetailAndMessage(string failure, HttpStatusCode status)
     {
-        var response = await Failures[failure](_client);
+        var response = await Failures[failure](Client);
 
         await response.ShouldBeProblemAsync(status);
     }
@@ -70,7 +58,7 @@ public class ErrorShapeTests
     [Test]
     public async Task ValidationErrorsAreKeyedByTheContractsFieldNames()
     {
-        var response = await _client.PostJsonAsync("/add_batch", """{"ref": "", "sku": "", "qty": -1, "eta": null}""");
+        var response = await Client.PostJsonAsync("/add_batch", """{"ref": "", "sku": "", "qty": -1, "eta": null}""");
 
         var problem = await response.ShouldBeInvalidAsync("ref", "sku", "qty");
         (problem.GetProperty("errors").GetProperty("qty")[0].GetString() ?? "").ShouldContain("qty");
@@ -79,7 +67,7 @@ public class ErrorShapeTests
     [Test]
     public async Task ErrorsDoNotLeakDotNetTypeNames()
     {
-        var response = await _client.PostJsonAsync("/allocate", """{"orderid": "order-2", "sku": "RED-CHAIR", "qty": "1"}""");
+        var response = await Client.PostJsonAsync("/allocate", """{"orderid": "order-2", "sku": "RED-CHAIR", "qty": "1"}""");
 
         var body = (await response.ShouldBeInvalidAsync("qty")).GetRawText();
         body.ShouldNotContain("Int32");
@@ -92,11 +80,11 @@ public class ErrorShapeTests
     {
         foreach (var failure in Failures.Values)
         {
-            (await failure(_client)).Dispose();
+            (await failure(Client)).Dispose();
         }
 
-        await (await _client.AddBatchAsync("vases", "BLUE-VASE", 10)).ShouldBeCreatedAsync();
-        var response = await _client.AllocateAsync("order-2", "BLUE-VASE", 1);
+        await (await Client.AddBatchAsync("vases", "BLUE-VASE", 10)).ShouldBeCreatedAsync();
+        var response = await Client.AllocateAsync("order-2", "BLUE-VASE", 1);
 
         (await response.ShouldBeAllocatedAsync()).ShouldBe("vases");
     }

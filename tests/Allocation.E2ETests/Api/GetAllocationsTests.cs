@@ -5,36 +5,19 @@ using Allocation.E2ETests.Support;
 namespace Allocation.E2ETests.Api;
 
 [Category("E2E")]
-public class GetAllocationsTests
+public class GetAllocationsTests : ApiFixture
 {
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-
-    [SetUp]
-    public void StartService()
-    {
-        _app = new AllocationApp();
-        _client = _app.CreateClient();
-    }
-
-    [TearDown]
-    public async Task StopService()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Test]
     public async Task ListsTheBatchOfEveryLineOfAnOrder()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("vases", "BLUE-VASE", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("lamps", "GREEN-LAMP", 10, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-1", "BLUE-VASE", 1)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-1", "GREEN-LAMP", 2)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("vases", "BLUE-VASE", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("lamps", "GREEN-LAMP", 10, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-1", "BLUE-VASE", 1)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-1", "GREEN-LAMP", 2)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync("/allocations/order-1");
+        var response = await Client.GetAsync("/allocations/order-1");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType?.MediaType.ShouldBe("application/json");
@@ -44,10 +27,10 @@ public class GetAllocationsTests
     [Test]
     public async Task EachLineCarriesExactlyTheContractsFieldNames()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync("/allocations/order-1");
+        var response = await Client.GetAsync("/allocations/order-1");
 
         (await response.Content.ReadAsStringAsync()).ShouldBe("""[{"sku":"RED-CHAIR","batchref":"chairs"}]""");
     }
@@ -55,12 +38,12 @@ public class GetAllocationsTests
     [Test]
     public async Task ListsOnlyTheLinesOfThatOrder()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("more-chairs", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("more-chairs", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync("/allocations/order-2");
+        var response = await Client.GetAsync("/allocations/order-2");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).ShouldBe("""[{"sku":"RED-CHAIR","batchref":"more-chairs"}]""");
@@ -69,12 +52,12 @@ public class GetAllocationsTests
     [Test]
     public async Task ALineThatWasOutOfStockIsNotListed()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("vases", "BLUE-VASE", 1)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-1", "BLUE-VASE", 2)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("vases", "BLUE-VASE", 1)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-1", "BLUE-VASE", 2)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
 
-        var response = await _client.GetAsync("/allocations/order-1");
+        var response = await Client.GetAsync("/allocations/order-1");
 
         (await response.Content.ReadAsStringAsync()).ShouldBe("""[{"sku":"RED-CHAIR","batchref":"chairs"}]""");
     }
@@ -82,11 +65,11 @@ public class GetAllocationsTests
     [Test]
     public async Task AnOrderIdIsMatchedExactly()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("Order 1 ä", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("Order 1 ä", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
 
-        var exact = await _client.GetAsync($"/allocations/{Uri.EscapeDataString("Order 1 ä")}");
-        var otherCase = await _client.GetAsync($"/allocations/{Uri.EscapeDataString("order 1 ä")}");
+        var exact = await Client.GetAsync($"/allocations/{Uri.EscapeDataString("Order 1 ä")}");
+        var otherCase = await Client.GetAsync($"/allocations/{Uri.EscapeDataString("order 1 ä")}");
 
         (await exact.Content.ReadAsStringAsync()).ShouldBe("""[{"sku":"RED-CHAIR","batchref":"chairs"}]""");
         await otherCase.ShouldBeProblemAsync(HttpStatusCode.NotFound);
@@ -95,10 +78,10 @@ public class GetAllocationsTests
     [Test]
     public async Task AnOrderWithoutAllocationIsNotFound()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync("/allocations/order-2");
+        var response = await Client.GetAsync("/allocations/order-2");
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
         problem.Message().ShouldContain("order-2");
@@ -109,10 +92,10 @@ public class GetAllocationsTests
     [TestCase("/allocations/order-1/lines")]
     public async Task APathWithoutExactlyOneOrderIdIsAnUnknownRoute(string path)
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync(path);
+        var response = await Client.GetAsync(path);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
@@ -120,11 +103,11 @@ public class GetAllocationsTests
     [Test]
     public async Task AnAllocationIsListedAsSoonAsItIsAnswered()
     {
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        (await _client.GetAsync("/allocations/order-1")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        (await Client.GetAsync("/allocations/order-1")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
 
-        var batchRef = await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
-        var response = await _client.GetAsync("/allocations/order-1");
+        var batchRef = await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        var response = await Client.GetAsync("/allocations/order-1");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.JsonAsync())[0].GetProperty("batchref").GetString().ShouldBe(batchRef);

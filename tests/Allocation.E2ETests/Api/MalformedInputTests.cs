@@ -6,29 +6,12 @@ using Allocation.E2ETests.Support;
 namespace Allocation.E2ETests.Api;
 
 [Category("E2E")]
-public class MalformedInputTests
+public class MalformedInputTests : ApiFixture
 {
     private const string ValidLine = """{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3}""";
 
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-    private Store _store = null!;
-
     [SetUp]
-    public async Task StartService()
-    {
-        _app = new AllocationApp();
-        _client = _app.CreateClient();
-        _store = new Store(_app.Database.FilePath);
-        await (await _client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-    }
-
-    [TearDown]
-    public async Task StopService()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
+    public async Task StartWithOneBatch() => await (await Client.AddBatchAsync("chairs", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
     [TestCase("\"3\"")]
     [TestCase("1.5")]
@@ -37,7 +20,7 @@ public class MalformedInputTests
     [TestCase("99999999999")]
     public async Task AQuantityThatIsNotAnIntegerIsRejected(string qty)
     {
-        var response = await _client.PostJsonAsync("/allocate", $$"""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": {{qty}}}""");
+        var response = await Client.PostJsonAsync("/allocate", $$"""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": {{qty}}}""");
 
         await response.ShouldBeInvalidAsync("qty");
         await NothingWasAllocatedAsync();
@@ -50,7 +33,7 @@ public class MalformedInputTests
     {
         var body = ValidLine.Replace($"\"{field}\": \"{(field == "sku" ? "RED-CHAIR" : "order-1")}\"", $"\"{field}\": {value}", StringComparison.Ordinal);
 
-        var response = await _client.PostJsonAsync("/allocate", body);
+        var response = await Client.PostJsonAsync("/allocate", body);
 
         await response.ShouldBeInvalidAsync(field);
         await NothingWasAllocatedAsync();
@@ -64,7 +47,7 @@ public class MalformedInputTests
         var fields = new Dictionary<string, string> { ["orderid"] = "\"order-1\"", ["sku"] = "\"RED-CHAIR\"", ["qty"] = "3" };
         fields.Remove(field);
 
-        var response = await _client.PostJsonAsync("/allocate", $"{{{string.Join(", ", fields.Select(pair => $"\"{pair.Key}\": {pair.Value}"))}}}");
+        var response = await Client.PostJsonAsync("/allocate", $"{{{string.Join(", ", fields.Select(pair => $"\"{pair.Key}\": {pair.Value}"))}}}");
 
         await response.ShouldBeInvalidAsync(field);
         await NothingWasAllocatedAsync();
@@ -73,7 +56,7 @@ public class MalformedInputTests
     [Test]
     public async Task AnEmptyObjectNamesEveryMissingField()
     {
-        var response = await _client.PostJsonAsync("/allocate", "{}");
+        var response = await Client.PostJsonAsync("/allocate", "{}");
 
         await response.ShouldBeInvalidAsync("orderid", "sku", "qty");
     }
@@ -81,7 +64,7 @@ public class MalformedInputTests
     [Test]
     public async Task UnknownExtraFieldsAreIgnored()
     {
-        var response = await _client.PostJsonAsync(
+        var response = await Client.PostJsonAsync(
             "/allocate", """{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3, "batchref": "elsewhere", "priority": [1, {"x": null}]}""");
 
         (await response.ShouldBeAllocatedAsync()).ShouldBe("chairs");
@@ -93,7 +76,7 @@ public class MalformedInputTests
     [TestCase("""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3,}""")]
     public async Task MalformedJsonIsRejected(string body)
     {
-        var response = await _client.PostJsonAsync("/allocate", body);
+        var response = await Client.PostJsonAsync("/allocate", body);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         await NothingWasAllocatedAsync();
@@ -104,7 +87,7 @@ public class MalformedInputTests
     [TestCase("null")]
     public async Task ABodyThatIsNotAnObjectIsRejected(string body)
     {
-        var response = await _client.PostJsonAsync("/allocate", body);
+        var response = await Client.PostJsonAsync("/allocate", body);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         await NothingWasAllocatedAsync();
@@ -113,7 +96,7 @@ public class MalformedInputTests
     [Test]
     public async Task AnEmptyBodyIsRejected()
     {
-        var response = await _client.PostJsonAsync("/allocate", "");
+        var response = await Client.PostJsonAsync("/allocate", "");
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
     }
@@ -126,7 +109,7 @@ public class MalformedInputTests
         using var content = new ByteArrayContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
-        var response = await _client.PostAsync("/allocate", content);
+        var response = await Client.PostAsync("/allocate", content);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         await NothingWasAllocatedAsync();
@@ -137,7 +120,7 @@ public class MalformedInputTests
     {
         var body = $$"""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3, "extra": {{new string('[', 5000)}}{{new string(']', 5000)}}}""";
 
-        var response = await _client.PostJsonAsync("/allocate", body);
+        var response = await Client.PostJsonAsync("/allocate", body);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         await NothingWasAllocatedAsync();
@@ -150,7 +133,7 @@ public class MalformedInputTests
         using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(ValidLine));
         content.Headers.ContentType = mediaType is null ? null : new MediaTypeHeaderValue(mediaType);
 
-        var response = await _client.PostAsync("/allocate", content);
+        var response = await Client.PostAsync("/allocate", content);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType);
         await NothingWasAllocatedAsync();
@@ -162,7 +145,7 @@ public class MalformedInputTests
         using var content = new StringContent(ValidLine, Encoding.UTF8, "application/json");
         content.Headers.ContentType!.CharSet = "utf-8";
 
-        var response = await _client.PostAsync("/allocate", content);
+        var response = await Client.PostAsync("/allocate", content);
 
         (await response.ShouldBeAllocatedAsync()).ShouldBe("chairs");
     }
@@ -172,7 +155,7 @@ public class MalformedInputTests
     {
         var body = $$"""{"orderid": "{{new string('o', 2 * 1024 * 1024)}}", "sku": "RED-CHAIR", "qty": 3}""";
 
-        var response = await _client.PostJsonAsync("/allocate", body);
+        var response = await Client.PostJsonAsync("/allocate", body);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
         await NothingWasAllocatedAsync();
@@ -185,7 +168,7 @@ public class MalformedInputTests
         using var content = new StreamContent(new UnseekableStream(body));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
-        var response = await _client.PostAsync("/allocate", content);
+        var response = await Client.PostAsync("/allocate", content);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
         await NothingWasAllocatedAsync();
@@ -196,10 +179,10 @@ public class MalformedInputTests
     [TestCase("""{"ref": "batch-1", "sku": false, "qty": 10, "eta": null}""", "sku")]
     public async Task ABatchWithAFieldOfTheWrongTypeIsRejected(string body, string field)
     {
-        var response = await _client.PostJsonAsync("/add_batch", body);
+        var response = await Client.PostJsonAsync("/add_batch", body);
 
         await response.ShouldBeInvalidAsync(field);
-        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(1);
+        (await Store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(1);
     }
 
     [TestCase("""[{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10, "eta": null}]""")]
@@ -207,14 +190,14 @@ public class MalformedInputTests
     [TestCase("")]
     public async Task ABatchThatIsNotAJsonObjectIsRejected(string body)
     {
-        var response = await _client.PostJsonAsync("/add_batch", body);
+        var response = await Client.PostJsonAsync("/add_batch", body);
 
         await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
-        (await _store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(1);
+        (await Store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(1);
     }
 
     private async Task NothingWasAllocatedAsync() =>
-        (await _store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(0);
+        (await Store.CountAsync("SELECT count(*) FROM allocations")).ShouldBe(0);
 
     /// <summary>A body the client cannot measure, so it is sent without a Content-Length.</summary>
     private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)

@@ -1,0 +1,31 @@
+using Allocation.E2ETests.Support;
+
+namespace Allocation.E2ETests.Api;
+
+/// <summary>
+/// The service in-process on a fresh database for each test, a client to call it, and the database file to
+/// look at what it committed.
+/// </summary>
+public abstract class ApiFixture
+{
+    protected AllocationApp App { get; private set; } = null!;
+
+    protected HttpClient Client { get; private set; } = null!;
+
+    private protected Store Store { get; private set; } = null!;
+
+    [SetUp]
+    public void StartService()
+    {
+        App = new AllocationApp();
+        Client = App.CreateClient();
+        Store = new Store(App.Database.FilePath);
+    }
+
+    [TearDown]
+    public async Task StopService()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+    }
+}
