@@ -1,4 +1,3 @@
-using System.Net;
 using Allocation.E2ETests.Support;
 using Allocation.Testing;
 
@@ -13,20 +12,45 @@ public class ChangeBatchQuantityMessageTests
     private const string Later = "batch-later";
     private const string Order = "order-1";
 
+    private RedisTestServer _redis = null!;
+    private AllocationApp _app = null!;
+    private HttpClient _client = null!;
+    private RedisPublisher _upstream = null!;
+
+    [SetUp]
+    public async Task StartServiceOnRedis()
+    {
+        _redis = await RedisTestServer.StartAsync();
+        _app = new AllocationApp(redis: _redis.ConnectionString);
+        _client = _app.CreateClient();
+        _upstream = await RedisPublisher.ConnectAsync(_redis.ConnectionString);
+    }
+
+    // NUnit tears down after a set-up that failed part-way too: the Redis server, a process of its own, must
+    // be stopped whatever else was left unstarted.
+    [TearDown]
+    public async Task StopService()
+    {
+        try
+        {
+            await _upstream.DisposeAsync();
+            _client.Dispose();
+            await _app.DisposeAsync();
+        }
+        finally
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
     [Test]
     public async Task ShrinkingABatchMovesItsLineToTheNextBatchAndPublishesLineAllocated()
     {
-        await using var redis = await RedisTestServer.StartAsync();
-        await using var app = new AllocationApp(redis: redis.ConnectionString);
-        using var client = app.CreateClient();
-        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
-        await using var downstream = await RedisListener.SubscribeAsync(redis.ConnectionString, app.OutboundChannel);
-        (await client.AddBatchAsync(Earlier, Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await client.AddBatchAsync(Later, Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await (await client.AllocateAsync(Order, Sku, 10)).JsonAsync()).Text("batchref").ShouldBe(Earlier);
-        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+        await using var downstream = await RedisListener.SubscribeAsync(_redis.ConnectionString, _app.OutboundChannel);
+        await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
+        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
 
-        await upstream.PublishAsync(app.InboundChannel, $$"""{"batchref": "{{Earlier}}", "qty": 5}""");
+        await _upstream.PublishAsync(_app.InboundChannel, $$"""{"batchref": "{{Earlier}}", "qty": 5}""");
 
         var message = await downstream.WaitForAsync(message => message.Text("batchref") == Later, Eventually.Patience);
         message.EnumerateObject().Select(field => field.Name).ShouldBe(["orderid", "sku", "qty", "batchref", "message_id"], ignoreOrder: true);
@@ -34,18 +58,14 @@ public class ChangeBatchQuantityMessageTests
         message.Text("sku").ShouldBe(Sku);
         message.GetProperty("qty").GetInt32().ShouldBe(10);
         message.Text("message_id").ShouldNotBeNullOrWhiteSpace();
-        (await client.BatchOfAsync(Order, Sku)).ShouldBe(Later);
+        (await _client.BatchOfAsync(Order, Sku)).ShouldBe(Later);
     }
 
     [Test]
     public async Task PoisonMessagesAreDeadLetteredAndTheConsumerGoesOnWithTheNextMessage()
     {
-        await using var redis = await RedisTestServer.StartAsync();
-        await using var app = new AllocationApp(redis: redis.ConnectionString);
-        using var client = app.CreateClient();
-        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
-        await ArrangeOrderInEarlierBatchAsync(client);
-        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+        await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
+        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
         string[] poison =
         [
             "not json at all",
@@ -62,17 +82,17 @@ public class ChangeBatchQuantityMessageTests
 
         foreach (var payload in poison)
         {
-            await upstream.PublishAsync(app.InboundChannel, payload);
+            await _upstream.PublishAsync(_app.InboundChannel, payload);
         }
 
-        await upstream.PublishAsync(app.InboundChannel, $$"""{"batchref": "{{Earlier}}", "qty": 5}""");
+        await _upstream.PublishAsync(_app.InboundChannel, $$"""{"batchref": "{{Earlier}}", "qty": 5}""");
 
-        await client.AllocatedTo(Order, Sku, Later);
-        var deadLetters = app.Database.DeadLetters();
+        await _client.AllocatedTo(Order, Sku, Later);
+        var deadLetters = _app.Database.DeadLetters();
         deadLetters.Count.ShouldBe(poison.Length);
         for (var i = 0; i < poison.Length; i++)
         {
-            deadLetters[i].Source.ShouldBe($"redis:{app.InboundChannel}");
+            deadLetters[i].Source.ShouldBe($"redis:{_app.InboundChannel}");
             deadLetters[i].Payload.ShouldNotBeEmpty();
             poison[i].ShouldStartWith(deadLetters[i].Payload, customMessage: $"dead letter {i} holds another payload");
             deadLetters[i].Error.ShouldNotBeNullOrWhiteSpace();
@@ -82,23 +102,12 @@ public class ChangeBatchQuantityMessageTests
     [Test]
     public async Task UnknownExtraFieldsAreIgnored()
     {
-        await using var redis = await RedisTestServer.StartAsync();
-        await using var app = new AllocationApp(redis: redis.ConnectionString);
-        using var client = app.CreateClient();
-        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
-        await ArrangeOrderInEarlierBatchAsync(client);
-        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+        await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
+        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
 
-        await upstream.PublishAsync(app.InboundChannel, $$$"""{"sent_by": "erp", "batchref": "{{{Earlier}}}", "qty": 5, "meta": {"tags": [1, null]}}""");
+        await _upstream.PublishAsync(_app.InboundChannel, $$$"""{"sent_by": "erp", "batchref": "{{{Earlier}}}", "qty": 5, "meta": {"tags": [1, null]}}""");
 
-        await client.AllocatedTo(Order, Sku, Later);
-        app.Database.DeadLetters().ShouldBeEmpty();
-    }
-
-    private static async Task ArrangeOrderInEarlierBatchAsync(HttpClient client)
-    {
-        (await client.AddBatchAsync(Earlier, Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await client.AddBatchAsync(Later, Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await (await client.AllocateAsync(Order, Sku, 10)).JsonAsync()).Text("batchref").ShouldBe(Earlier);
+        await _client.AllocatedTo(Order, Sku, Later);
+        _app.Database.DeadLetters().ShouldBeEmpty();
     }
 }

@@ -56,9 +56,7 @@ public class RedisReconnectionTests
         await using var redis = await RedisTestServer.StartAsync(stoppable: true);
         await using var app = new AllocationApp(redis: redis.ConnectionString);
         using var client = app.CreateClient();
-        (await client.AddBatchAsync("batch-earlier", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await client.AddBatchAsync("batch-later", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await (await client.AllocateAsync("order-1", Sku, 10)).JsonAsync()).Text("batchref").ShouldBe("batch-earlier");
+        await client.PlaceOrderInEarlierOfTwoBatchesAsync("order-1", Sku, "batch-earlier", "batch-later");
         await using (var beforeOutage = await RedisPublisher.ConnectAsync(redis.ConnectionString))
         {
             await beforeOutage.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
@@ -80,9 +78,7 @@ public class RedisReconnectionTests
         await redis.StopAsync();
         await using var app = new AllocationApp(redis: redis.ConnectionString);
         using var client = app.CreateClient();
-        (await client.AddBatchAsync("batch-earlier", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await client.AddBatchAsync("batch-later", Sku, 10, "2011-01-02")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await (await client.AllocateAsync("order-1", Sku, 10)).JsonAsync()).Text("batchref").ShouldBe("batch-earlier");
+        await client.PlaceOrderInEarlierOfTwoBatchesAsync("order-1", Sku, "batch-earlier", "batch-later");
         await redis.StartAgainAsync();
         await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
         await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
