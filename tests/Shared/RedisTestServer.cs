@@ -124,7 +124,8 @@ public sealed class RedisTestServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<bool> AcceptsAsync(int port)
+    /// <summary>Whether something on 127.0.0.1 accepts a TCP connection on <paramref name="port"/>.</summary>
+    public static async Task<bool> AcceptsAsync(int port)
     {
         using var client = new TcpClient();
         try

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net;
-using System.Net.Sockets;
 using Allocation.Testing;
 using MimeKit;
 using SmtpServer;
@@ -39,7 +38,7 @@ public sealed class SmtpTestServer : IAsyncDisposable
     {
         var server = new SmtpTestServer(port ?? RedisTestServer.FreePort());
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await AcceptsAsync(server.Port))
+        while (!await RedisTestServer.AcceptsAsync(server.Port))
         {
             if (server._running.IsFaulted || DateTime.UtcNow > deadline)
             {
@@ -83,20 +82,6 @@ public sealed class SmtpTestServer : IAsyncDisposable
         }
 
         _stopping.Dispose();
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private sealed class Inbox : MessageStore
