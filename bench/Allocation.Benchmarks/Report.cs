@@ -96,33 +96,35 @@ internal static class Report
         svg.AppendLine(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">");
         svg.AppendLine("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
         var y = 25;
-        svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{y}\" font-weight=\"bold\">Throughput (requests/s), run {report["timestamp"]}</text>");
-        y += 20;
-        var maxRps = scenarios.Select(s => N(s, "rps")).DefaultIfEmpty(1).Max();
-        foreach (var scenario in scenarios)
-        {
-            var w = (width - left - 110) * N(scenario, "rps") / maxRps;
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left - 8}\" y=\"{y + 16}\" text-anchor=\"end\">{WebUtility.HtmlEncode(scenario["name"]!.ToString())}</text>");
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{y}\" width=\"{w:0.0}\" height=\"{barHeight}\" fill=\"#3b6ea8\"/>");
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left + w + 6:0.0}\" y=\"{y + 16}\">{N(scenario, "rps"):0} (p99 {N(scenario, "p99_ms"):0.0} ms)</text>");
-            y += barHeight + gap;
-        }
-
+        Bars($"Throughput (requests/s), run {report["timestamp"]}", "#3b6ea8", scenarios.Select(scenario => (
+            WebUtility.HtmlEncode(scenario["name"]!.ToString()),
+            N(scenario, "rps"),
+            string.Create(CultureInfo.InvariantCulture, $"{N(scenario, "rps"):0} (p99 {N(scenario, "p99_ms"):0.0} ms)"))));
         y += 30;
-        svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{y}\" font-weight=\"bold\">POST /allocate p50 (ms) by existing allocations of the SKU</text>");
-        y += 20;
-        var maxP50 = growth.Select(g => N(g, "p50_ms")).DefaultIfEmpty(1).Max();
-        foreach (var row in growth)
-        {
-            var w = (width - left - 110) * N(row, "p50_ms") / maxP50;
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left - 8}\" y=\"{y + 16}\" text-anchor=\"end\">{row["existing_allocations"]} existing</text>");
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{y}\" width=\"{w:0.0}\" height=\"{barHeight}\" fill=\"#c4722f\"/>");
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left + w + 6:0.0}\" y=\"{y + 16}\">{N(row, "p50_ms"):0.000} ms</text>");
-            y += barHeight + gap;
-        }
+        Bars("POST /allocate p50 (ms) by existing allocations of the SKU", "#c4722f", growth.Select(row => (
+            $"{row["existing_allocations"]} existing",
+            N(row, "p50_ms"),
+            string.Create(CultureInfo.InvariantCulture, $"{N(row, "p50_ms"):0.000} ms"))));
 
         svg.AppendLine("</svg>");
         return svg.ToString();
+
+        // A bold title, then one bar per (label, value, note), scaled so the largest value spans the width.
+        void Bars(string title, string fill, IEnumerable<(string Label, double Value, string Note)> bars)
+        {
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"{y}\" font-weight=\"bold\">{title}</text>");
+            y += 20;
+            var rows = bars.ToList();
+            var max = rows.Select(bar => bar.Value).DefaultIfEmpty(1).Max();
+            foreach (var (label, value, note) in rows)
+            {
+                var w = (width - left - 110) * value / max;
+                svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left - 8}\" y=\"{y + 16}\" text-anchor=\"end\">{label}</text>");
+                svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{y}\" width=\"{w:0.0}\" height=\"{barHeight}\" fill=\"{fill}\"/>");
+                svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left + w + 6:0.0}\" y=\"{y + 16}\">{note}</text>");
+                y += barHeight + gap;
+            }
+        }
     }
 
     private static IEnumerable<JsonNode> Scenarios(JsonObject report) => report["scenarios"]?.AsArray().Select(node => node!) ?? [];
