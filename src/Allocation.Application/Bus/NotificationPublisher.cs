@@ -10,7 +10,7 @@ namespace Allocation.Application.Bus;
 /// validation happens here: an event that breaks its validator reaches no handler and fails with a
 /// <see cref="ValidationException"/>, which the outbox records as a dead letter. A failing handler is
 /// logged and reported to the caller (the outbox, which retries it); the command that raised the event
-/// stays committed.
+/// stays committed. Log lines carry the event's orderid, sku and batchref, like the command's.
 /// </summary>
 public sealed partial class NotificationPublisher(IServiceProvider services, ILogger<NotificationPublisher> logger) : INotificationPublisher
 {
@@ -18,6 +18,7 @@ public sealed partial class NotificationPublisher(IServiceProvider services, ILo
         NotificationHandlers<TNotification> handlers, TNotification notification, CancellationToken cancellationToken)
         where TNotification : INotification
     {
+        using var scope = logger.BeginScope(LogProperties<TNotification>.Of(notification));
         Validation.ThrowIfInvalid(services.GetServices<IValidator<TNotification>>(), notification);
 
         List<Exception>? failures = null;
@@ -38,7 +39,12 @@ public sealed partial class NotificationPublisher(IServiceProvider services, ILo
         {
             throw failures.Count == 1 ? failures[0] : new AggregateException(failures);
         }
+
+        LogPublished(typeof(TNotification).Name);
     }
+
+    [LoggerMessage(LogLevel.Debug, "Handled {EventType}")]
+    private partial void LogPublished(string eventType);
 
     [LoggerMessage(LogLevel.Warning, "{Handler} failed to handle {EventType}")]
     private partial void LogHandlerFailed(Exception exception, string handler, string eventType);
