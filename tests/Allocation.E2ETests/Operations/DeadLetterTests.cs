@@ -34,6 +34,7 @@ public class DeadLetterTests
         _app = new AllocationApp(_redis.ConnectionString);
         _client = _app.CreateClient();
         _upstream = await UpstreamRedis.ConnectAsync(_redis.ConnectionString);
+        await _upstream.WaitUntilHeardAsync(_client, _app.InboundChannel);
     }
 
     [TearDown]

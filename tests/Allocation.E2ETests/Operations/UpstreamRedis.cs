@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using Allocation.E2ETests.Support;
 using StackExchange.Redis;
 
 namespace Allocation.E2ETests.Operations;
@@ -13,7 +15,7 @@ internal sealed class UpstreamRedis : IAsyncDisposable
     public static async Task<UpstreamRedis> ConnectAsync(string configuration) =>
         new(await ConnectionMultiplexer.ConnectAsync(configuration));
 
-    /// <summary>Publishes once the service listens on the channel, since pub/sub drops messages nobody hears.</summary>
+    /// <summary>Publishes once someone subscribes to the channel, since pub/sub drops messages nobody hears.</summary>
     public async Task PublishAsync(string channel, string payload)
     {
         var server = _multiplexer.GetServers()[0];
@@ -22,6 +24,35 @@ internal sealed class UpstreamRedis : IAsyncDisposable
             count => count > 0,
             $"the service subscribes to {channel}");
         await _multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), payload);
+    }
+
+    /// <summary>
+    /// Waits until the service handles what is published on its inbound <paramref name="channel"/>. Redis
+    /// counts the service as a subscriber a moment before its client library delivers to it, and a
+    /// message published in that moment is lost; so quantity changes of a probe batch of its own are
+    /// published until one takes effect; waiting for the last one published means none is still on its way.
+    /// </summary>
+    public async Task WaitUntilHeardAsync(HttpClient service, string channel)
+    {
+        const string probe = "listening-probe";
+        (await service.AddBatchAsync(probe, "LISTENING-PROBE", 0)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        var deadline = DateTime.UtcNow + Polling.Patience;
+        for (var qty = 1; DateTime.UtcNow < deadline; qty++)
+        {
+            await PublishAsync(channel, $$"""{"batchref":"{{probe}}","qty":{{qty}}}""");
+            var answered = DateTime.UtcNow.AddSeconds(2);
+            while (DateTime.UtcNow < answered)
+            {
+                if ((await (await service.GetAsync($"/batches/{probe}")).JsonAsync()).GetProperty("purchased").GetInt32() == qty)
+                {
+                    return;
+                }
+
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Fail($"The service never handled a message on {channel}.");
     }
 
     /// <summary>Every message published on the channel from now on, in arrival order.</summary>
