@@ -29,8 +29,8 @@ internal sealed class UpstreamRedis : IAsyncDisposable
     /// <summary>
     /// Waits until the service handles what is published on its inbound <paramref name="channel"/>. Redis
     /// counts the service as a subscriber a moment before its client library delivers to it, and a
-    /// message published in that moment is lost; so quantity changes of a probe batch of its own are
-    /// published until one takes effect; waiting for the last one published means none is still on its way.
+    /// message published in that moment is lost. So quantity changes of a probe batch are published until
+    /// the last one takes effect, which also means no earlier probe is still on its way.
     /// </summary>
     public async Task WaitUntilHeardAsync(HttpClient service, string channel)
     {
