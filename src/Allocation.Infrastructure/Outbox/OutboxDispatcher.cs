@@ -29,6 +29,8 @@ public sealed partial class OutboxDispatcher(
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     private readonly OutboxOptions _options = options.Value;
+    private readonly Lock _stopLock = new();
+    private Task? _stopping;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -63,7 +65,20 @@ public sealed partial class OutboxDispatcher(
     /// On shutdown, after the lanes stop waiting, gives what is still pending a bounded time
     /// (<see cref="OutboxOptions.ShutdownDrain"/>) to go out; what does not stays for the next start.
     /// </summary>
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <remarks>
+    /// The host may stop twice at once (a caller stops it while <c>WebApplication.Run</c> also does, as
+    /// <c>WebApplicationFactory</c> does); every caller waits for the one drain, so the first to finish
+    /// cannot dispose the writer under the other's drain.
+    /// </remarks>
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_stopLock)
+        {
+            return _stopping ??= DrainOnStopAsync(cancellationToken);
+        }
+    }
+
+    private async Task DrainOnStopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

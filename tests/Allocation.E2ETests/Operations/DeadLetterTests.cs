@@ -1,0 +1,264 @@
+using System.Net;
+using System.Text.Json;
+using Allocation.E2ETests.Api;
+using Allocation.E2ETests.Support;
+using Allocation.Testing;
+
+namespace Allocation.E2ETests.Operations;
+
+/// <summary>
+/// <c>GET /dead-letters</c> and <c>POST /dead-letters/{id}/replay</c>: inbound messages the service refused,
+/// for operators to inspect and send through again once the upstream data is fixed.
+/// </summary>
+[Category("E2E")]
+public class DeadLetterTests
+{
+    private const string Sku = "RED-CHAIR";
+    private const string LateBatch = "late-batch";
+    private const string Change = """{"batchref":"late-batch","qty":3}""";
+
+    private RedisTestServer _redis = null!;
+    private AllocationApp _app = null!;
+    private HttpClient _client = null!;
+    private UpstreamRedis _upstream = null!;
+
+    [OneTimeSetUp]
+    public async Task StartRedis() => _redis = await RedisTestServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopRedis() => await _redis.DisposeAsync();
+
+    [SetUp]
+    public async Task StartService()
+    {
+        _app = new AllocationApp(_redis.ConnectionString);
+        _client = _app.CreateClient();
+        _upstream = await UpstreamRedis.ConnectAsync(_redis.ConnectionString);
+        await _upstream.WaitUntilHeardAsync(_client, _app.InboundChannel);
+    }
+
+    [TearDown]
+    public async Task StopService()
+    {
+        await _upstream.DisposeAsync();
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [Test]
+    public async Task AChangeForAnUnknownBatchIsListedAsADeadLetter()
+    {
+        await _upstream.PublishAsync(_app.InboundChannel, Change);
+
+        var deadLetter = await SingleDeadLetterAsync();
+
+        deadLetter.GetProperty("source").GetString().ShouldBe($"redis:{_app.InboundChannel}");
+        deadLetter.GetProperty("payload").GetString().ShouldBe(Change);
+        deadLetter.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain(LateBatch);
+        deadLetter.GetProperty("created_at").GetDateTimeOffset().ShouldBeInRange(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+        deadLetter.GetProperty("replayed_at").ValueKind.ShouldBe(JsonValueKind.Null);
+        deadLetter.GetProperty("replay_outcome").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Test]
+    public async Task ReplayingOnceTheBatchExistsAppliesTheChange()
+    {
+        var id = await DeadLetterOfChangeAsync();
+        await AddLateBatchWithTwoLinesAsync();
+
+        var response = await _client.PostAsync($"/dead-letters/{id}/replay", null);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).ShouldBe($$"""{"id":{{id}},"outcome":"applied","error":null}""");
+        await SecondLineMovedToSpareAsync();
+        var product = await (await _client.GetAsync($"/products/{Sku}")).JsonAsync();
+        product.GetProperty("batches").EnumerateArray().Select(batch => batch.GetRawText()).ShouldBe(
+        [
+            """{"ref":"late-batch","eta":null,"purchased":3,"allocated":2,"available":1}""",
+            """{"ref":"spare","eta":"2011-01-02","purchased":10,"allocated":4,"available":6}""",
+        ]);
+    }
+
+    [Test]
+    public async Task AnAppliedReplayIsRecordedOnTheDeadLetter()
+    {
+        var id = await DeadLetterOfChangeAsync();
+        await AddLateBatchWithTwoLinesAsync();
+
+        (await _client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var deadLetter = await SingleDeadLetterAsync();
+        deadLetter.GetProperty("id").GetInt64().ShouldBe(id);
+        deadLetter.GetProperty("replay_outcome").GetString().ShouldBe("applied");
+        deadLetter.GetProperty("replayed_at").GetDateTimeOffset().ShouldBeGreaterThanOrEqualTo(deadLetter.GetProperty("created_at").GetDateTimeOffset());
+    }
+
+    [Test]
+    public async Task AnAppliedDeadLetterCannotBeReplayedAgain()
+    {
+        var id = await DeadLetterOfChangeAsync();
+        await AddLateBatchWithTwoLinesAsync();
+        (await _client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await SecondLineMovedToSpareAsync();
+        var before = await _client.GetStringAsync($"/products/{Sku}");
+
+        var response = await _client.PostAsync($"/dead-letters/{id}/replay", null);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        problem.Message().ShouldContain("already applied");
+        (await _client.GetStringAsync($"/products/{Sku}")).ShouldBe(before);
+    }
+
+    [Test]
+    public async Task ReplayingAnUnknownDeadLetterIsNotFound()
+    {
+        var id = await DeadLetterOfChangeAsync();
+
+        var response = await _client.PostAsync($"/dead-letters/{id + 1}/replay", null);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        problem.Message().ShouldContain($"{id + 1}");
+    }
+
+    [Test]
+    public async Task ReplayingAChangeForABatchThatStillDoesNotExistIsRefused()
+    {
+        var id = await DeadLetterOfChangeAsync();
+
+        var response = await _client.PostAsync($"/dead-letters/{id}/replay", null);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var outcome = await response.JsonAsync();
+        outcome.GetProperty("id").GetInt64().ShouldBe(id);
+        outcome.GetProperty("outcome").GetString().ShouldBe("refused");
+        outcome.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain(LateBatch);
+    }
+
+    [Test]
+    public async Task ARefusedReplayIsRecordedOnTheSameDeadLetter()
+    {
+        var id = await DeadLetterOfChangeAsync();
+
+        (await _client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var deadLetter = await SingleDeadLetterAsync();
+        deadLetter.GetProperty("id").GetInt64().ShouldBe(id);
+        deadLetter.GetProperty("replay_outcome").GetString().ShouldStartWith("refused");
+        deadLetter.GetProperty("replay_outcome").GetString().ShouldNotBeNull().ShouldContain(LateBatch);
+        deadLetter.GetProperty("replayed_at").ValueKind.ShouldBe(JsonValueKind.String);
+    }
+
+    [Test]
+    public async Task ARefusedDeadLetterCanBeReplayedAgainOnceFixed()
+    {
+        var id = await DeadLetterOfChangeAsync();
+        (await (await _client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync()).GetProperty("outcome").GetString().ShouldBe("refused");
+        await AddLateBatchWithTwoLinesAsync();
+
+        var outcome = await (await _client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync();
+
+        outcome.GetProperty("outcome").GetString().ShouldBe("applied");
+        (await SingleDeadLetterAsync()).GetProperty("replay_outcome").GetString().ShouldBe("applied");
+    }
+
+    [Test]
+    public async Task AMessageThatIsNotJsonIsRefusedOnReplay()
+    {
+        await _upstream.PublishAsync(_app.InboundChannel, "not json");
+        var id = (await SingleDeadLetterAsync()).GetProperty("id").GetInt64();
+
+        var outcome = await (await _client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync();
+
+        outcome.GetProperty("outcome").GetString().ShouldBe("refused");
+        outcome.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("JSON");
+    }
+
+    [Test]
+    public async Task ADeadLetterFromAChannelTheServiceNoLongerHearsCannotBeReplayed()
+    {
+        var id = await DeadLetterOfChangeAsync();
+        await AddLateBatchWithTwoLinesAsync();
+        await using var renamed = new AllocationApp(_redis.ConnectionString, database: _app.Database);
+        using var client = renamed.CreateClient();
+
+        var response = await client.PostAsync($"/dead-letters/{id}/replay", null);
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        problem.Message().ShouldContain(_app.InboundChannel);
+        (await _client.GetStringAsync("/allocations/order-2")).ShouldContain(LateBatch);
+    }
+
+    [Test]
+    public async Task DeadLettersArePagedOldestFirstUntilNextIsNull()
+    {
+        foreach (var payload in new[] { "poison-1", "poison-2", "poison-3" })
+        {
+            await _upstream.PublishAsync(_app.InboundChannel, payload);
+        }
+
+        await DeadLettersAsync(count: 3);
+
+        var first = await (await _client.GetAsync("/dead-letters?limit=2")).JsonAsync();
+        var second = await (await _client.GetAsync($"/dead-letters?limit=2&after={first.GetProperty("next").GetString()}")).JsonAsync();
+        Payloads(first).ShouldBe(["poison-1", "poison-2"]);
+        first.GetProperty("next").GetString().ShouldBe($"{first.GetProperty("items")[1].GetProperty("id").GetInt64()}");
+        Payloads(second).ShouldBe(["poison-3"]);
+        second.GetProperty("next").ValueKind.ShouldBe(JsonValueKind.Null);
+    }
+
+    [Test]
+    public async Task WithoutDeadLettersTheListIsEmpty()
+    {
+        var response = await _client.GetAsync("/dead-letters");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).ShouldBe("""{"items":[],"next":null}""");
+    }
+
+    [TestCase("limit=0", "limit")]
+    [TestCase("limit=abc", "limit")]
+    [TestCase("after=-1", "after")]
+    [TestCase("after=abc", "after")]
+    public async Task InvalidPagingIsRefused(string query, string field)
+    {
+        var response = await _client.GetAsync($"/dead-letters?{query}");
+
+        await response.ShouldBeInvalidAsync(field);
+    }
+
+    private async Task<long> DeadLetterOfChangeAsync()
+    {
+        await _upstream.PublishAsync(_app.InboundChannel, Change);
+        return (await SingleDeadLetterAsync()).GetProperty("id").GetInt64();
+    }
+
+    // The change would shrink late-batch below its two lines, so the most recent one (order-2) must move to spare.
+    private async Task AddLateBatchWithTwoLinesAsync()
+    {
+        await (await _client.AddBatchAsync(LateBatch, Sku, 10)).ShouldBeCreatedAsync();
+        await (await _client.AddBatchAsync("spare", Sku, 10, "2011-01-02")).ShouldBeCreatedAsync();
+        (await (await _client.AllocateAsync("order-1", Sku, 2)).ShouldBeAllocatedAsync()).ShouldBe(LateBatch);
+        (await (await _client.AllocateAsync("order-2", Sku, 4)).ShouldBeAllocatedAsync()).ShouldBe(LateBatch);
+    }
+
+    // The deallocated line is allocated again by the outbox, after the replay has answered.
+    private async Task SecondLineMovedToSpareAsync() =>
+        await Polling.UntilAsync(
+            async () => await (await _client.GetAsync("/allocations/order-2")).Content.ReadAsStringAsync(),
+            allocations => allocations == $$"""[{"sku":"{{Sku}}","batchref":"spare"}]""",
+            "order-2 is allocated to spare");
+
+    private async Task<JsonElement> SingleDeadLetterAsync() => (await DeadLettersAsync(count: 1)).Single();
+
+    private async Task<JsonElement[]> DeadLettersAsync(int count)
+    {
+        var page = await Polling.UntilAsync(
+            async () => await (await _client.GetAsync("/dead-letters")).JsonAsync(),
+            page => page.GetProperty("items").GetArrayLength() >= count,
+            $"{count} dead letter(s) are listed");
+        return [.. page.GetProperty("items").EnumerateArray()];
+    }
+
+    private static string[] Payloads(JsonElement page) =>
+        [.. page.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("payload").GetString()!)];
+}

@@ -1,0 +1,165 @@
+using System.Net;
+using System.Text.Json;
+using Allocation.E2ETests.Support;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Allocation.E2ETests.Operations;
+
+/// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and the Scalar UI at <c>/scalar</c> (Development only).</summary>
+[Category("E2E")]
+public class OpenApiTests
+{
+    [Test]
+    public async Task TheDocumentListsEveryRouteWithItsMethod()
+    {
+        await using var app = new AllocationApp();
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/openapi/v1.json");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/json");
+        var document = await response.JsonAsync();
+        document.GetProperty("openapi").GetString().ShouldNotBeNull().ShouldStartWith("3.");
+        Operations(document).ShouldBe(
+        [
+            "post /add_batch",
+            "post /allocate",
+            "get /allocations/{orderid}",
+            "get /products",
+            "get /products/{sku}",
+            "get /batches/{ref}",
+            "get /dead-letters",
+            "post /dead-letters/{id}/replay",
+        ],
+        ignoreOrder: true);
+    }
+
+    [Test]
+    public async Task AddBatchTakesTheContractsFields()
+    {
+        var document = await DocumentAsync();
+
+        var schema = RequestSchema(document, "/add_batch");
+
+        PropertyNames(schema).ShouldBe(["ref", "sku", "qty", "eta"], ignoreOrder: true);
+        RequiredNames(schema).ShouldBe(["ref", "sku", "qty"], ignoreOrder: true);
+    }
+
+    [Test]
+    public async Task AllocateTakesTheContractsFields()
+    {
+        var document = await DocumentAsync();
+
+        var schema = RequestSchema(document, "/allocate");
+
+        PropertyNames(schema).ShouldBe(["orderid", "sku", "qty"], ignoreOrder: true);
+        RequiredNames(schema).ShouldBe(["orderid", "sku", "qty"], ignoreOrder: true);
+    }
+
+    [Test]
+    public async Task ReadRoutesDescribeTheirAnswers()
+    {
+        var document = await DocumentAsync();
+
+        var product = document.GetProperty("paths").GetProperty("/products/{sku}").GetProperty("get").GetProperty("responses");
+        var batch = document.GetProperty("paths").GetProperty("/batches/{ref}").GetProperty("get").GetProperty("responses");
+
+        PropertyNames(ResponseSchema(document, product)).ShouldBe(["sku", "version", "batches"], ignoreOrder: true);
+        PropertyNames(ResponseSchema(document, batch)).ShouldBe(["ref", "sku", "eta", "purchased", "allocated", "available", "allocations", "next"], ignoreOrder: true);
+        StatusCodes(product).ShouldContain("404");
+        StatusCodes(batch).ShouldContain("404");
+        StatusCodes(batch).ShouldContain("400");
+    }
+
+    [Test]
+    public async Task GuardedRoutesDocumentUnauthorizedAndForbidden()
+    {
+        var document = await DocumentAsync(new Dictionary<string, string?> { ["Security:ApiKeys:0"] = "key-1" });
+
+        var allocate = Responses(document, "/allocate", "post");
+        var deadLetters = Responses(document, "/dead-letters", "get");
+        var products = Responses(document, "/products", "get");
+
+        StatusCodes(allocate).ShouldContain("401");
+        StatusCodes(allocate).ShouldContain("403");
+        StatusCodes(deadLetters).ShouldContain("401");
+        StatusCodes(products).ShouldNotContain("401");
+    }
+
+    [Test]
+    public async Task ProtectedReadsDocumentUnauthorized()
+    {
+        var document = await DocumentAsync(new Dictionary<string, string?> { ["Security:ApiKeys:0"] = "key-1", ["Security:ProtectReads"] = "true" });
+
+        var products = Responses(document, "/products", "get");
+
+        StatusCodes(products).ShouldContain("401");
+        StatusCodes(products).ShouldContain("403");
+    }
+
+    [Test]
+    public async Task ScalarIsServedInDevelopment()
+    {
+        await using var app = new AllocationApp();
+        await using var development = app.WithWebHostBuilder(builder => builder.UseEnvironment("Development"));
+        using var client = development.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        var response = await client.GetAsync("/scalar");
+
+        ((int)response.StatusCode).ShouldBeOneOf(200, 301, 302, 307, 308);
+        var page = response.StatusCode == HttpStatusCode.OK ? response : await client.GetAsync(response.Headers.Location);
+        page.StatusCode.ShouldBe(HttpStatusCode.OK);
+        page.Content.Headers.ContentType?.MediaType.ShouldBe("text/html");
+    }
+
+    [Test]
+    public async Task ScalarIsNotServedOutsideDevelopment()
+    {
+        await using var app = new AllocationApp();
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/scalar");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    private static async Task<JsonElement> DocumentAsync(IDictionary<string, string?>? settings = null)
+    {
+        await using var app = new AllocationApp(settings: settings);
+        using var client = app.CreateClient();
+        return await (await client.GetAsync("/openapi/v1.json")).JsonAsync();
+    }
+
+    private static string[] Operations(JsonElement document) =>
+    [
+        .. document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => $"{operation.Name} {path.Name}")),
+    ];
+
+    private static JsonElement Responses(JsonElement document, string path, string method) =>
+        document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses");
+
+    private static JsonElement RequestSchema(JsonElement document, string path) =>
+        Resolve(document, document.GetProperty("paths").GetProperty(path).GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+
+    private static JsonElement ResponseSchema(JsonElement document, JsonElement responses) =>
+        Resolve(document, responses.GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+
+    // "#/components/schemas/Name" → that schema.
+    private static JsonElement Resolve(JsonElement document, JsonElement schema) =>
+        schema.TryGetProperty("$ref", out var reference)
+            ? document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1])
+            : schema;
+
+    private static string[] PropertyNames(JsonElement schema) =>
+        [.. schema.GetProperty("properties").EnumerateObject().Select(property => property.Name)];
+
+    private static string[] RequiredNames(JsonElement schema) =>
+        [.. schema.GetProperty("required").EnumerateArray().Select(name => name.GetString()!)];
+
+    private static string[] StatusCodes(JsonElement responses) =>
+        [.. responses.EnumerateObject().Select(response => response.Name)];
+}
