@@ -67,6 +67,7 @@ public static class DependencyInjection
         services.AddHealthChecks()
             .AddCheck<SqliteWritableCheck>("sqlite", tags: [ReadyTag])
             .AddCheck<RedisConnectedCheck>("redis", tags: [ReadyTag])
+            .AddCheck<InboundSubscribedCheck>("inbound", tags: [ReadyTag])
             .AddCheck<OutboxBacklogCheck>("outbox", tags: [ReadyTag]);
 
         // Hosted services stop in reverse order: the subscriber stops taking messages before the

@@ -33,6 +33,15 @@ internal sealed class RedisConnectedCheck(RedisConnection redis) : IHealthCheck
             : HealthCheckResult.Unhealthy("Redis is not connected; outbound events wait in the outbox."));
 }
 
+/// <summary>Readiness: the inbound channels are subscribed, so upstream messages are received.</summary>
+internal sealed class InboundSubscribedCheck(RedisCommandSubscriber subscriber) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(subscriber.IsListening
+            ? HealthCheckResult.Healthy("Subscribed to the inbound channels.")
+            : HealthCheckResult.Unhealthy("Not yet subscribed to the inbound channels."));
+}
+
 /// <summary>Readiness: the outbox is not backing up beyond <see cref="OutboxOptions.MaxBacklog"/>.</summary>
 internal sealed class OutboxBacklogCheck(OutboxStore store, IOptions<OutboxOptions> options, TimeProvider time) : IHealthCheck
 {

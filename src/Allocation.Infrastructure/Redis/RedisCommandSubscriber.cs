@@ -27,6 +27,7 @@ public sealed partial class RedisCommandSubscriber(
     ILogger<RedisCommandSubscriber> logger) : BackgroundService, IInboundMessages
 {
     private const int MaxAttempts = 3;
+    private int _listening;
     private const string SourcePrefix = "redis:";
     private readonly MessagingOptions _options = options.Value;
 
@@ -41,6 +42,9 @@ public sealed partial class RedisCommandSubscriber(
         var multiplexer = await redis.ConnectAsync(stoppingToken);
         await Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, stoppingToken)));
     }
+
+    /// <summary>Whether every inbound channel is subscribed; messages published before that are not received.</summary>
+    public bool IsListening => Volatile.Read(ref _listening) == _routes.Count;
 
     public bool Accepts(string source) =>
         source.StartsWith(SourcePrefix, StringComparison.Ordinal) && _routes.ContainsKey(source[SourcePrefix.Length..]);
@@ -115,6 +119,7 @@ public sealed partial class RedisCommandSubscriber(
         }
 
         LogSubscribed(channel);
+        Interlocked.Increment(ref _listening);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -143,6 +148,7 @@ public sealed partial class RedisCommandSubscriber(
         }
         finally
         {
+            Interlocked.Decrement(ref _listening);
             await queue.UnsubscribeAsync();
         }
     }

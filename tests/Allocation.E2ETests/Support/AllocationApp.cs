@@ -1,6 +1,8 @@
+using Allocation.Infrastructure.Redis;
 using Allocation.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.E2ETests.Support;
 
@@ -38,6 +40,25 @@ public sealed class AllocationApp : WebApplicationFactory<Program>
     }
 
     public TestDatabase Database { get; }
+
+    /// <summary>
+    /// Waits until the service has subscribed to its inbound channel: a message published before that
+    /// is not received (pub/sub keeps nothing for late subscribers).
+    /// </summary>
+    public async Task WaitUntilListeningAsync(TimeSpan timeout)
+    {
+        var subscriber = Services.GetRequiredService<RedisCommandSubscriber>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (!subscriber.IsListening)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The service did not subscribe to {InboundChannel} within {timeout.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
 
     public string InboundChannel { get; }
 
