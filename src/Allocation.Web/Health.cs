@@ -5,9 +5,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Allocation.Web;
 
 /// <summary>
-/// <c>/health/live</c>: the process answers. <c>/health/ready</c>: SQLite takes writes, the inbound
-/// channels are subscribed, Redis (or the
-/// embedded broker) is connected and the outbox is not backing up. Both answer JSON with each check.
+/// <c>/health/live</c>: the process answers. <c>/health/ready</c>: SQLite takes writes, Redis (or the
+/// embedded broker) is connected, the inbound channels are subscribed and the outbox is not backing up.
+/// Both answer JSON with each check.
 /// </summary>
 internal static class Health
 {
