@@ -63,7 +63,8 @@ try
     var app = builder.Build();
     app.Services.GetRequiredService<SqliteDatabase>().Migrate();
 
-    app.UseSerilogRequestLogging();
+    // The DI logger, so that request logs follow the configured levels and format (the static logger is only for start-up failures).
+    app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.Use((context, next) =>

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace Allocation.Application.Bus;
 
 /// <summary>
-/// Runs a command in the scope's unit of work: whatever the handler did not commit is rolled back, and
-/// the whole command is retried, a bounded number of times, when another writer got there first.
+/// Runs a command in the scope's unit of work: whatever the handler did not commit is rolled back, the
+/// caller hears back once what it committed is durable, and the whole command is retried, a bounded
+/// number of times, when another writer got there first.
 /// </summary>
 public sealed partial class UnitOfWorkBehaviour<TMessage, TResponse>(IUnitOfWork uow, ILogger<UnitOfWorkBehaviour<TMessage, TResponse>> logger)
     : IPipelineBehavior<TMessage, TResponse>
@@ -21,7 +22,7 @@ public sealed partial class UnitOfWorkBehaviour<TMessage, TResponse>(IUnitOfWork
         {
             try
             {
-                return await next(message, cancellationToken);
+                return await uow.RunAsync(token => next(message, token), cancellationToken);
             }
             catch (ConcurrencyException exception) when (attempt < MaxAttempts)
             {

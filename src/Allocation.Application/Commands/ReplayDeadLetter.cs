@@ -7,9 +7,13 @@ namespace Allocation.Application.Commands;
 /// Sends a refused inbound message through again, typically after the upstream data was fixed (the
 /// missing batch was added); the outcome is recorded on the dead letter.
 /// </summary>
-public sealed record ReplayDeadLetter(long Id) : ICommand<InboundOutcome>;
+/// <remarks>
+/// A request rather than a command: it changes no product itself but sends the message's own command,
+/// which runs in its own unit of work; wrapped in one, it would wait for itself.
+/// </remarks>
+public sealed record ReplayDeadLetter(long Id) : IRequest<InboundOutcome>;
 
-public sealed class ReplayDeadLetterHandler(IDeadLetters deadLetters, IInboundMessages inbound) : ICommandHandler<ReplayDeadLetter, InboundOutcome>
+public sealed class ReplayDeadLetterHandler(IDeadLetters deadLetters, IInboundMessages inbound) : IRequestHandler<ReplayDeadLetter, InboundOutcome>
 {
     public async ValueTask<InboundOutcome> Handle(ReplayDeadLetter command, CancellationToken cancellationToken)
     {

@@ -9,6 +9,13 @@ public interface IUnitOfWork
     IProductRepository Products { get; }
 
     /// <summary>
+    /// Runs a command's work as this unit of work, with the store to itself: what the work commits is
+    /// kept and what it leaves uncommitted is rolled back. The returned task completes, with the work's
+    /// result or exception, once what was committed is durable.
+    /// </summary>
+    ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Saves every product this unit loaded or added and records their events for dispatch, in one
     /// transaction. Returns once the change is durable.
     /// </summary>

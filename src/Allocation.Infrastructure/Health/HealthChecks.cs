@@ -6,15 +6,14 @@ using Microsoft.Extensions.Options;
 
 namespace Allocation.Infrastructure.Health;
 
-/// <summary>Readiness: the database takes a write (a unit on the shared writer, rolled back).</summary>
+/// <summary>Readiness: the database takes a write (an empty unit on the shared writer, rolled back).</summary>
 internal sealed class SqliteWritableCheck(SqliteWriter writer) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            var unit = await writer.BeginAsync(cancellationToken);
-            unit.Rollback();
+            await writer.RunAsync(_ => ValueTask.FromResult(true), cancellationToken);
             return HealthCheckResult.Healthy("SQLite accepts writes.");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

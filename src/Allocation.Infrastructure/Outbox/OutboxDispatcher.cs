@@ -49,16 +49,18 @@ public sealed partial class OutboxDispatcher(
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var unit = await writer.BeginAsync(cancellationToken);
-        foreach (var entry in unknown)
-        {
-            var error = $"Unknown event type {entry.Type}.";
-            LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
-            OutboxStore.MarkRejected(unit.Connection, entry.Id, error, now);
-            deadLetters.Record(unit.Connection, $"outbox:{entry.Type}", entry.Payload, error);
-        }
-
-        await unit.CommitAsync();
+        await writer.WriteAsync(
+            connection =>
+            {
+                foreach (var entry in unknown)
+                {
+                    var error = $"Unknown event type {entry.Type}.";
+                    LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
+                    OutboxStore.MarkRejected(connection, entry.Id, error, now);
+                    deadLetters.Record(connection, $"outbox:{entry.Type}", entry.Payload, error);
+                }
+            },
+            cancellationToken);
     }
 
     /// <summary>
@@ -237,29 +239,23 @@ public sealed partial class OutboxDispatcher(
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var unit = await writer.BeginAsync(cancellationToken);
-        try
-        {
-            OutboxStore.MarkDispatched(unit.Connection, delivered, now);
-            foreach (var (entry, error) in rejected)
+        await writer.WriteAsync(
+            connection =>
             {
-                LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
-                OutboxStore.MarkRejected(unit.Connection, entry.Id, error, now);
-                deadLetters.Record(unit.Connection, $"outbox:{type}", entry.Payload, error);
-            }
+                OutboxStore.MarkDispatched(connection, delivered, now);
+                foreach (var (entry, error) in rejected)
+                {
+                    LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
+                    OutboxStore.MarkRejected(connection, entry.Id, error, now);
+                    deadLetters.Record(connection, $"outbox:{type}", entry.Payload, error);
+                }
 
-            if (failed is { } failure)
-            {
-                OutboxStore.ScheduleRetry(unit.Connection, failure.Entry.Id, failure.Error, retryAt);
-            }
-        }
-        catch
-        {
-            unit.Rollback();
-            throw;
-        }
-
-        await unit.CommitAsync();
+                if (failed is { } failure)
+                {
+                    OutboxStore.ScheduleRetry(connection, failure.Entry.Id, failure.Error, retryAt);
+                }
+            },
+            cancellationToken);
     }
 
     private async Task PruneAsync(CancellationToken stoppingToken)
@@ -271,12 +267,10 @@ public sealed partial class OutboxDispatcher(
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 var cutoff = (time.GetUtcNow() - _options.Retention).ToUnixTimeMilliseconds();
-                int pruned;
+                var pruned = 0;
                 do
                 {
-                    var unit = await writer.BeginAsync(stoppingToken);
-                    pruned = OutboxStore.Prune(unit.Connection, cutoff, chunk);
-                    await unit.CommitAsync();
+                    await writer.WriteAsync(connection => pruned = OutboxStore.Prune(connection, cutoff, chunk), stoppingToken);
                 }
                 while (pruned == chunk);
             }

@@ -9,11 +9,6 @@ namespace Allocation.Infrastructure.Outbox;
 /// <summary>Appends events to the outbox inside the unit of work that raised them.</summary>
 internal sealed class OutboxWriter(WriteUnit unit, TimeProvider time)
 {
-    private readonly List<INotification> _appended = [];
-
-    /// <summary>Every event appended, for counting once the unit is durable.</summary>
-    public IReadOnlyList<INotification> Appended => _appended;
-
     public void Append(DbConnection connection, IReadOnlyList<INotification> events)
     {
         if (events.Count == 0)
@@ -30,7 +25,6 @@ internal sealed class OutboxWriter(WriteUnit unit, TimeProvider time)
                 new { messageId = Guid.CreateVersion7().ToString(), type, payload, now });
         }
 
-        _appended.AddRange(events);
-        unit.MarkOutboxWritten();
+        unit.RecordOutbox(events);
     }
 }

@@ -10,7 +10,7 @@ namespace Allocation.Infrastructure.Persistence;
 public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer, TimeProvider time) : IDeadLetters
 {
     public async ValueTask RecordAsync(string source, string payload, string error, CancellationToken cancellationToken) =>
-        await WriteAsync(connection => Record(connection, source, payload, error), cancellationToken);
+        await writer.WriteAsync(connection => Record(connection, source, payload, error), cancellationToken);
 
     public ValueTask<Page<DeadLetter>> ListAsync(long? after, int limit, CancellationToken cancellationToken)
     {
@@ -28,7 +28,7 @@ public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer
     }
 
     public async ValueTask RecordReplayAsync(long id, string outcome, CancellationToken cancellationToken) =>
-        await WriteAsync(
+        await writer.WriteAsync(
             connection => connection.Execute(
                 "UPDATE dead_letters SET replayed_at = @now, replay_outcome = @outcome WHERE id = @id",
                 new { id, outcome, now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) }),
@@ -38,22 +38,6 @@ public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer
         connection.Execute(
             "INSERT INTO dead_letters (source, payload, error, created_at) VALUES (@source, @payload, @error, @createdAt)",
             new { source, payload, error, createdAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) });
-
-    private async ValueTask WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken)
-    {
-        var unit = await writer.BeginAsync(cancellationToken);
-        try
-        {
-            write(unit.Connection);
-        }
-        catch
-        {
-            unit.Rollback();
-            throw;
-        }
-
-        await unit.CommitAsync();
-    }
 
     private const string Select =
         "SELECT id AS Id, source AS Source, payload AS Payload, error AS Error, created_at AS CreatedAt, replayed_at AS ReplayedAt, replay_outcome AS ReplayOutcome FROM dead_letters";

@@ -26,6 +26,9 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
 
     public IReadOnlyList<INotification> CommittedEvents => _committedEvents;
 
+    public ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
+        work(cancellationToken);
+
     public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
         CommitAttempts++;
