@@ -4,11 +4,17 @@
   Developer tasks for the allocation service.
 .EXAMPLE
   dotnet tool restore; dotnet pwsh ./build.ps1 test
+.EXAMPLE
+  dotnet pwsh ./build.ps1 bench --duration 15 --events 1000
 #>
 param(
+    [Parameter(Position = 0)]
     [ValidateSet('restore', 'build', 'test', 'run', 'bench', 'clean')]
     [string] $Task = 'test',
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    # Passed on to the benchmark harness, e.g. ./build.ps1 bench --duration 5 --only allocate,events
+    [Parameter(ValueFromRemainingArguments = $true)]
+    [string[]] $BenchArgs = @()
 )
 
 $ErrorActionPreference = 'Stop'
@@ -24,6 +30,6 @@ switch ($Task) {
     'build'   { Invoke-Dotnet build -c $Configuration }
     'test'    { Invoke-Dotnet test -c $Configuration }
     'run'     { Invoke-Dotnet run --project src/Allocation.Web -c $Configuration }
-    'bench'   { Invoke-Dotnet run -c Release --project bench/Allocation.Benchmarks -- @args }
+    'bench'   { Invoke-Dotnet run -c Release --project bench/Allocation.Benchmarks -- @BenchArgs }
     'clean'   { Invoke-Dotnet clean; Remove-Item -Recurse -Force -ErrorAction SilentlyContinue TestResults }
 }

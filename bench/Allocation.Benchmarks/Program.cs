@@ -104,7 +104,10 @@ using (var sampler = new RssSampler(service))
     peakRss = sampler.PeakMb;
 }
 
-report["rss_load_mb"] = Math.Round(peakRss, 1);
+if (peakRss > 0)
+{
+    report["rss_load_mb"] = Math.Round(peakRss, 1);
+}
 
 if (options.Includes("events"))
 {

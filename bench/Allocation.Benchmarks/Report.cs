@@ -23,7 +23,7 @@ internal static class Report
             foreach (var (name, value) in events)
             {
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"{name,-40} events {value!["events"]}, p50 {N(value, "p50_ms"):0.00} ms, p99 {N(value, "p99_ms"):0.00} ms, max {N(value, "max_ms"):0.00} ms, lost {value["lost"]}");
+                    $"{EventLabel(name),-40} events {value!["events"]}, p50 {N(value, "p50_ms"):0.00} ms, p99 {N(value, "p99_ms"):0.00} ms, max {N(value, "max_ms"):0.00} ms, lost {value["lost"]}");
             }
         }
 
@@ -61,7 +61,7 @@ internal static class Report
             md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
             foreach (var (name, value) in events)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value!["events"]} | {N(value, "p50_ms"):0.00} | {N(value, "p99_ms"):0.00} | {N(value, "max_ms"):0.00} | {value["lost"]} |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {EventLabel(name)} | {value!["events"]} | {N(value, "p50_ms"):0.00} | {N(value, "p99_ms"):0.00} | {N(value, "max_ms"):0.00} | {value["lost"]} |");
             }
         }
 
@@ -126,6 +126,13 @@ internal static class Report
             }
         }
     }
+
+    private static string EventLabel(string name) => name switch
+    {
+        "reallocation_round_trip" => "change_batch_quantity in → line_allocated out",
+        "allocate_to_line_allocated" => "POST /allocate → line_allocated out",
+        _ => name,
+    };
 
     private static IEnumerable<JsonNode> Scenarios(JsonObject report) => report["scenarios"]?.AsArray().Select(node => node!) ?? [];
 

@@ -104,6 +104,11 @@ try
     app.Run();
     return 0;
 }
+catch (Microsoft.Extensions.Options.OptionsValidationException exception)
+{
+    Log.Fatal("The allocation service did not start: its configuration is invalid. {Failures}", string.Join(" ", exception.Failures));
+    return 1;
+}
 catch (Exception exception) when (exception is not HostAbortedException)
 {
     Log.Fatal(exception, "The allocation service failed to start");
