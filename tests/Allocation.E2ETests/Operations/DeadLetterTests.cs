@@ -243,19 +243,19 @@ public class DeadLetterTests
 
     // The deallocated line is allocated again by the outbox, after the replay has answered.
     private async Task SecondLineMovedToSpareAsync() =>
-        await Polling.UntilAsync(
+        await Eventually.Until(
             async () => await (await _client.GetAsync("/allocations/order-2")).Content.ReadAsStringAsync(),
             allocations => allocations == $$"""[{"sku":"{{Sku}}","batchref":"spare"}]""",
-            "order-2 is allocated to spare");
+            "order-2 to be allocated to spare");
 
     private async Task<JsonElement> SingleDeadLetterAsync() => (await DeadLettersAsync(count: 1)).Single();
 
     private async Task<JsonElement[]> DeadLettersAsync(int count)
     {
-        var page = await Polling.UntilAsync(
+        var page = await Eventually.Until(
             async () => await (await _client.GetAsync("/dead-letters")).JsonAsync(),
             page => page.GetProperty("items").GetArrayLength() >= count,
-            $"{count} dead letter(s) are listed");
+            $"{count} dead letter(s) to be listed");
         return [.. page.GetProperty("items").EnumerateArray()];
     }
 

@@ -143,7 +143,7 @@ public class MetricsTests
 
         await upstream.PublishAsync(app.InboundChannel, """{"batchref":"in-stock","qty":5}""");
 
-        await Polling.UntilAsync(() => client.GetStringAsync("/batches/in-stock"), batch => batch.Contains("\"purchased\":5"), "the change is applied");
+        await Eventually.Until(() => client.GetStringAsync("/batches/in-stock"), batch => batch.Contains("\"purchased\":5"), "the change to be applied");
         await SampleAsync(client, "allocation_inbound_messages_total", value => value >= 2, ("outcome", "applied"), ("channel", app.InboundChannel));
         PrometheusText.Sample(await client.GetStringAsync("/metrics"), "allocation_inbound_messages_total", ("outcome", "dead_lettered")).ShouldBe(0);
     }
@@ -185,8 +185,8 @@ public class MetricsTests
     // Counters move when a change commits and the exporter may serve a scrape from a short cache, so the
     // expected value is waited for; the test then checks it did not overshoot.
     private static async Task<double> SampleAsync(HttpClient client, string name, Func<double, bool> reached, params (string Name, string Value)[] labels) =>
-        await Polling.UntilAsync(
+        await Eventually.Until(
             async () => PrometheusText.Sample(await client.GetStringAsync("/metrics"), name, labels),
             reached,
-            $"{name} reaches the expected value");
+            $"{name} to reach the expected value");
 }

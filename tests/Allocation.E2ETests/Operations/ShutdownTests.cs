@@ -29,14 +29,14 @@ public class ShutdownTests
         var published = await downstream.ListenAsync(service.OutboundChannel);
         await (await client.AddBatchAsync("batch-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
         await (await client.AllocateAsync("order-0", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
-        await Polling.UntilAsync(() => Task.FromResult(published.Count), count => count == 1, "the service publishes its own allocation");
+        await Eventually.Until(() => Task.FromResult(published.Count), count => count == 1, "the service to publish its own allocation");
         await AllocateOnAnotherInstanceWithoutRedisAsync(database, "order-1", "order-2");
         (await store.CountAsync(Pending)).ShouldBe(2);
 
         await service.DisposeAsync();
 
         (await store.CountAsync(Pending)).ShouldBe(0);
-        await Polling.UntilAsync(() => Task.FromResult(published.Count), count => count >= 3, "the drained events are published");
+        await Eventually.Until(() => Task.FromResult(published.Count), count => count >= 3, "the drained events to be published");
         published.Select(message => JsonDocument.Parse(message).RootElement.GetProperty("orderid").GetString()).ShouldBe(["order-0", "order-1", "order-2"]);
     }
 
@@ -70,11 +70,11 @@ public class ShutdownTests
 
         // Failed attempts are retried later; the stopping service's drain respects that schedule.
         var store = new Store(database.FilePath);
-        await Polling.UntilAsync(
+        await Eventually.Until(
             () => store.CountAsync(
                 "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL AND next_attempt_at > @now",
                 ("@now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())),
             count => count == 0,
-            "no pending event waits for a retry");
+            "no pending event to wait for a retry");
     }
 }

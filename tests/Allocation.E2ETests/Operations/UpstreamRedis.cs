@@ -19,10 +19,10 @@ internal sealed class UpstreamRedis : IAsyncDisposable
     public async Task PublishAsync(string channel, string payload)
     {
         var server = _multiplexer.GetServers()[0];
-        await Polling.UntilAsync(
+        await Eventually.Until(
             () => server.SubscriptionSubscriberCountAsync(RedisChannel.Literal(channel)),
             count => count > 0,
-            $"the service subscribes to {channel}");
+            $"the service to subscribe to {channel}");
         await _multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), payload);
     }
 
@@ -36,7 +36,7 @@ internal sealed class UpstreamRedis : IAsyncDisposable
     {
         const string probe = "listening-probe";
         (await service.AddBatchAsync(probe, "LISTENING-PROBE", 0)).StatusCode.ShouldBe(HttpStatusCode.Created);
-        var deadline = DateTime.UtcNow + Polling.Patience;
+        var deadline = DateTime.UtcNow + Eventually.Patience;
         for (var qty = 1; DateTime.UtcNow < deadline; qty++)
         {
             await PublishAsync(channel, $$"""{"batchref":"{{probe}}","qty":{{qty}}}""");
