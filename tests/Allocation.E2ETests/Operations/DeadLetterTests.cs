@@ -20,7 +20,7 @@ public class DeadLetterTests
     private RedisTestServer _redis = null!;
     private AllocationApp _app = null!;
     private HttpClient _client = null!;
-    private UpstreamRedis _upstream = null!;
+    private RedisPublisher _upstream = null!;
 
     [OneTimeSetUp]
     public async Task StartRedis() => _redis = await RedisTestServer.StartAsync();
@@ -33,8 +33,9 @@ public class DeadLetterTests
     {
         _app = new AllocationApp(_redis.ConnectionString);
         _client = _app.CreateClient();
-        _upstream = await UpstreamRedis.ConnectAsync(_redis.ConnectionString);
-        await _upstream.WaitUntilHeardAsync(_client, _app.InboundChannel);
+        _upstream = await RedisPublisher.ConnectAsync(_redis.ConnectionString);
+        await _app.WaitUntilListeningAsync(Eventually.Patience);
+        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
     }
 
     [TearDown]
