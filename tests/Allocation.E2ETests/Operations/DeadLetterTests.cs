@@ -32,8 +32,7 @@ public class DeadLetterTests : ApiFixture
     public async Task ConnectUpstream()
     {
         _upstream = await RedisPublisher.ConnectAsync(_redis.ConnectionString);
-        await App.WaitUntilListeningAsync(Eventually.Patience);
-        await _upstream.WaitForSubscriberAsync(App.InboundChannel, Eventually.Patience);
+        await _upstream.WaitUntilHeardAsync(App);
     }
 
     [TearDown]
