@@ -14,10 +14,13 @@ public abstract class ApiFixture
 
     private protected Store Store { get; private set; } = null!;
 
+    /// <summary>The Redis the service connects to; none by default, so events wait in the outbox.</summary>
+    protected virtual string? Redis => null;
+
     [SetUp]
     public void StartService()
     {
-        App = new AllocationApp();
+        App = new AllocationApp(Redis);
         Client = App.CreateClient();
         Store = new Store(App.Database.FilePath);
     }

@@ -48,8 +48,7 @@ public class ChangeBatchQuantityMessageTests
     {
         await using var downstream = await RedisListener.SubscribeAsync(_redis.ConnectionString, _app.OutboundChannel);
         await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
-        await _app.WaitUntilListeningAsync(Eventually.Patience);
-        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
+        await _upstream.WaitUntilHeardAsync(_app);
 
         await _upstream.PublishAsync(_app.InboundChannel, $$"""{"batchref": "{{Earlier}}", "qty": 5}""");
 
@@ -66,8 +65,7 @@ public class ChangeBatchQuantityMessageTests
     public async Task PoisonMessagesAreDeadLetteredAndTheConsumerGoesOnWithTheNextMessage()
     {
         await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
-        await _app.WaitUntilListeningAsync(Eventually.Patience);
-        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
+        await _upstream.WaitUntilHeardAsync(_app);
         string[] poison =
         [
             "not json at all",
@@ -105,8 +103,7 @@ public class ChangeBatchQuantityMessageTests
     public async Task UnknownExtraFieldsAreIgnored()
     {
         await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
-        await _app.WaitUntilListeningAsync(Eventually.Patience);
-        await _upstream.WaitForSubscriberAsync(_app.InboundChannel, Eventually.Patience);
+        await _upstream.WaitUntilHeardAsync(_app);
 
         await _upstream.PublishAsync(_app.InboundChannel, $$$"""{"sent_by": "erp", "batchref": "{{{Earlier}}}", "qty": 5, "meta": {"tags": [1, null]}}""");
 

@@ -21,8 +21,7 @@ public class OutOfStockEmailTests
         await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
         (await client.AddBatchAsync("batch-1", Sku, 10)).StatusCode.ShouldBe(HttpStatusCode.Created);
         (await client.AllocateAsync("order-1", Sku, 10)).StatusCode.ShouldBe(HttpStatusCode.Created);
-        await app.WaitUntilListeningAsync(Eventually.Patience);
-        await upstream.WaitForSubscriberAsync(app.InboundChannel, Eventually.Patience);
+        await upstream.WaitUntilHeardAsync(app);
 
         await upstream.PublishAsync(app.InboundChannel, """{"batchref": "batch-1", "qty": 5}""");
 

@@ -7,33 +7,16 @@ namespace Allocation.E2ETests.Operations;
 
 /// <summary><c>GET /batches/{ref}?after=&amp;limit=</c>: a batch and the order lines allocated to it, oldest first.</summary>
 [Category("E2E")]
-public class BatchesTests
+public class BatchesTests : ApiFixture
 {
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-
-    [SetUp]
-    public void StartService()
-    {
-        _app = new AllocationApp();
-        _client = _app.CreateClient();
-    }
-
-    [TearDown]
-    public async Task StopService()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Test]
     public async Task ABatchShowsItsStockAndItsLines()
     {
-        await (await _client.AddBatchAsync("shipment", "RED-CHAIR", 20, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 5)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("shipment", "RED-CHAIR", 20, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 5)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync("/batches/shipment");
+        var response = await Client.GetAsync("/batches/shipment");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType?.MediaType.ShouldBe("application/json");
@@ -44,14 +27,14 @@ public class BatchesTests
     [Test]
     public async Task ABatchListsOnlyItsOwnLines()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 5)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("shipment", "RED-CHAIR", 20, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("vases", "BLUE-VASE", 20)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "BLUE-VASE", 4)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 5)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("shipment", "RED-CHAIR", 20, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("vases", "BLUE-VASE", 20)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "BLUE-VASE", 4)).ShouldBeAllocatedAsync();
 
-        var batch = await (await _client.GetAsync("/batches/shipment")).JsonAsync();
+        var batch = await (await Client.GetAsync("/batches/shipment")).JsonAsync();
 
         OrderIds(batch).ShouldBe(["order-2"]);
         batch.GetProperty("allocated").GetInt32().ShouldBe(4);
@@ -61,9 +44,9 @@ public class BatchesTests
     [Test]
     public async Task ABatchWithoutLinesHasAnEmptyLastPage()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
-        var batch = await (await _client.GetAsync("/batches/in-stock")).JsonAsync();
+        var batch = await (await Client.GetAsync("/batches/in-stock")).JsonAsync();
 
         batch.GetProperty("allocations").GetArrayLength().ShouldBe(0);
         batch.GetProperty("next").ValueKind.ShouldBe(JsonValueKind.Null);
@@ -74,18 +57,18 @@ public class BatchesTests
     [Test]
     public async Task LinesArePagedOldestFirstUntilNextIsNull()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 100)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 100)).ShouldBeCreatedAsync();
         string[] orders = ["order-e", "order-c", "order-a", "order-d", "order-b"];
         foreach (var order in orders)
         {
-            await (await _client.AllocateAsync(order, "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
+            await (await Client.AllocateAsync(order, "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
         }
 
         var pages = new List<string[]>();
         string? after = null;
         do
         {
-            var page = await (await _client.GetAsync(after is null ? "/batches/in-stock?limit=2" : $"/batches/in-stock?limit=2&after={after}")).JsonAsync();
+            var page = await (await Client.GetAsync(after is null ? "/batches/in-stock?limit=2" : $"/batches/in-stock?limit=2&after={after}")).JsonAsync();
             pages.Add(OrderIds(page));
             after = page.GetProperty("next").GetString();
         }
@@ -98,12 +81,12 @@ public class BatchesTests
     [Test]
     public async Task EveryPageCarriesTheBatchTotals()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 2)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
-        var first = await (await _client.GetAsync("/batches/in-stock?limit=1")).JsonAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 2)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        var first = await (await Client.GetAsync("/batches/in-stock?limit=1")).JsonAsync();
 
-        var second = await (await _client.GetAsync($"/batches/in-stock?limit=1&after={first.GetProperty("next").GetString()}")).JsonAsync();
+        var second = await (await Client.GetAsync($"/batches/in-stock?limit=1&after={first.GetProperty("next").GetString()}")).JsonAsync();
 
         OrderIds(second).ShouldBe(["order-2"]);
         second.GetProperty("purchased").GetInt32().ShouldBe(10);
@@ -114,9 +97,9 @@ public class BatchesTests
     [Test]
     public async Task AReferenceIsMatchedExactly()
     {
-        await (await _client.AddBatchAsync("Batch-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("Batch-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
-        var response = await _client.GetAsync("/batches/batch-1");
+        var response = await Client.GetAsync("/batches/batch-1");
 
         await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
@@ -124,9 +107,9 @@ public class BatchesTests
     [Test]
     public async Task AnUnknownBatchIsNotFound()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
-        var response = await _client.GetAsync("/batches/no-such-batch");
+        var response = await Client.GetAsync("/batches/no-such-batch");
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
         problem.Message().ShouldContain("no-such-batch");
@@ -140,9 +123,9 @@ public class BatchesTests
     [TestCase("after=order-1", "after")]
     public async Task InvalidPagingIsRefused(string query, string field)
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
-        var response = await _client.GetAsync($"/batches/in-stock?{query}");
+        var response = await Client.GetAsync($"/batches/in-stock?{query}");
 
         await response.ShouldBeInvalidAsync(field);
     }

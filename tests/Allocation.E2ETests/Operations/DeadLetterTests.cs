@@ -11,16 +11,16 @@ namespace Allocation.E2ETests.Operations;
 /// for operators to inspect and send through again once the upstream data is fixed.
 /// </summary>
 [Category("E2E")]
-public class DeadLetterTests
+public class DeadLetterTests : ApiFixture
 {
     private const string Sku = "RED-CHAIR";
     private const string LateBatch = "late-batch";
     private const string Change = """{"batchref":"late-batch","qty":3}""";
 
     private RedisTestServer _redis = null!;
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-    private UpstreamRedis _upstream = null!;
+    private RedisPublisher _upstream = null!;
+
+    protected override string? Redis => _redis.ConnectionString;
 
     [OneTimeSetUp]
     public async Task StartRedis() => _redis = await RedisTestServer.StartAsync();
@@ -29,30 +29,23 @@ public class DeadLetterTests
     public async Task StopRedis() => await _redis.DisposeAsync();
 
     [SetUp]
-    public async Task StartService()
+    public async Task ConnectUpstream()
     {
-        _app = new AllocationApp(_redis.ConnectionString);
-        _client = _app.CreateClient();
-        _upstream = await UpstreamRedis.ConnectAsync(_redis.ConnectionString);
-        await _upstream.WaitUntilHeardAsync(_client, _app.InboundChannel);
+        _upstream = await RedisPublisher.ConnectAsync(_redis.ConnectionString);
+        await _upstream.WaitUntilHeardAsync(App);
     }
 
     [TearDown]
-    public async Task StopService()
-    {
-        await _upstream.DisposeAsync();
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
+    public async Task DisconnectUpstream() => await _upstream.DisposeAsync();
 
     [Test]
     public async Task AChangeForAnUnknownBatchIsListedAsADeadLetter()
     {
-        await _upstream.PublishAsync(_app.InboundChannel, Change);
+        await _upstream.PublishAsync(App.InboundChannel, Change);
 
         var deadLetter = await SingleDeadLetterAsync();
 
-        deadLetter.GetProperty("source").GetString().ShouldBe($"redis:{_app.InboundChannel}");
+        deadLetter.GetProperty("source").GetString().ShouldBe($"redis:{App.InboundChannel}");
         deadLetter.GetProperty("payload").GetString().ShouldBe(Change);
         deadLetter.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain(LateBatch);
         deadLetter.GetProperty("created_at").GetDateTimeOffset().ShouldBeInRange(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
@@ -66,12 +59,12 @@ public class DeadLetterTests
         var id = await DeadLetterOfChangeAsync();
         await AddLateBatchWithTwoLinesAsync();
 
-        var response = await _client.PostAsync($"/dead-letters/{id}/replay", null);
+        var response = await Client.PostAsync($"/dead-letters/{id}/replay", null);
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).ShouldBe($$"""{"id":{{id}},"outcome":"applied","error":null}""");
         await SecondLineMovedToSpareAsync();
-        var product = await (await _client.GetAsync($"/products/{Sku}")).JsonAsync();
+        var product = await (await Client.GetAsync($"/products/{Sku}")).JsonAsync();
         product.GetProperty("batches").EnumerateArray().Select(batch => batch.GetRawText()).ShouldBe(
         [
             """{"ref":"late-batch","eta":null,"purchased":3,"allocated":2,"available":1}""",
@@ -85,7 +78,7 @@ public class DeadLetterTests
         var id = await DeadLetterOfChangeAsync();
         await AddLateBatchWithTwoLinesAsync();
 
-        (await _client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         var deadLetter = await SingleDeadLetterAsync();
         deadLetter.GetProperty("id").GetInt64().ShouldBe(id);
@@ -98,15 +91,15 @@ public class DeadLetterTests
     {
         var id = await DeadLetterOfChangeAsync();
         await AddLateBatchWithTwoLinesAsync();
-        (await _client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
         await SecondLineMovedToSpareAsync();
-        var before = await _client.GetStringAsync($"/products/{Sku}");
+        var before = await Client.GetStringAsync($"/products/{Sku}");
 
-        var response = await _client.PostAsync($"/dead-letters/{id}/replay", null);
+        var response = await Client.PostAsync($"/dead-letters/{id}/replay", null);
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict);
         problem.Message().ShouldContain("already applied");
-        (await _client.GetStringAsync($"/products/{Sku}")).ShouldBe(before);
+        (await Client.GetStringAsync($"/products/{Sku}")).ShouldBe(before);
     }
 
     [Test]
@@ -114,7 +107,7 @@ public class DeadLetterTests
     {
         var id = await DeadLetterOfChangeAsync();
 
-        var response = await _client.PostAsync($"/dead-letters/{id + 1}/replay", null);
+        var response = await Client.PostAsync($"/dead-letters/{id + 1}/replay", null);
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
         problem.Message().ShouldContain($"{id + 1}");
@@ -125,7 +118,7 @@ public class DeadLetterTests
     {
         var id = await DeadLetterOfChangeAsync();
 
-        var response = await _client.PostAsync($"/dead-letters/{id}/replay", null);
+        var response = await Client.PostAsync($"/dead-letters/{id}/replay", null);
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var outcome = await response.JsonAsync();
@@ -139,7 +132,7 @@ public class DeadLetterTests
     {
         var id = await DeadLetterOfChangeAsync();
 
-        (await _client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Client.PostAsync($"/dead-letters/{id}/replay", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
         var deadLetter = await SingleDeadLetterAsync();
         deadLetter.GetProperty("id").GetInt64().ShouldBe(id);
@@ -152,10 +145,10 @@ public class DeadLetterTests
     public async Task ARefusedDeadLetterCanBeReplayedAgainOnceFixed()
     {
         var id = await DeadLetterOfChangeAsync();
-        (await (await _client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync()).GetProperty("outcome").GetString().ShouldBe("refused");
+        (await (await Client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync()).GetProperty("outcome").GetString().ShouldBe("refused");
         await AddLateBatchWithTwoLinesAsync();
 
-        var outcome = await (await _client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync();
+        var outcome = await (await Client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync();
 
         outcome.GetProperty("outcome").GetString().ShouldBe("applied");
         (await SingleDeadLetterAsync()).GetProperty("replay_outcome").GetString().ShouldBe("applied");
@@ -164,10 +157,10 @@ public class DeadLetterTests
     [Test]
     public async Task AMessageThatIsNotJsonIsRefusedOnReplay()
     {
-        await _upstream.PublishAsync(_app.InboundChannel, "not json");
+        await _upstream.PublishAsync(App.InboundChannel, "not json");
         var id = (await SingleDeadLetterAsync()).GetProperty("id").GetInt64();
 
-        var outcome = await (await _client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync();
+        var outcome = await (await Client.PostAsync($"/dead-letters/{id}/replay", null)).JsonAsync();
 
         outcome.GetProperty("outcome").GetString().ShouldBe("refused");
         outcome.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("JSON");
@@ -178,14 +171,14 @@ public class DeadLetterTests
     {
         var id = await DeadLetterOfChangeAsync();
         await AddLateBatchWithTwoLinesAsync();
-        await using var renamed = new AllocationApp(_redis.ConnectionString, database: _app.Database);
+        await using var renamed = new AllocationApp(_redis.ConnectionString, database: App.Database);
         using var client = renamed.CreateClient();
 
         var response = await client.PostAsync($"/dead-letters/{id}/replay", null);
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict);
-        problem.Message().ShouldContain(_app.InboundChannel);
-        (await _client.GetStringAsync("/allocations/order-2")).ShouldContain(LateBatch);
+        problem.Message().ShouldContain(App.InboundChannel);
+        (await Client.GetStringAsync("/allocations/order-2")).ShouldContain(LateBatch);
     }
 
     [Test]
@@ -193,13 +186,13 @@ public class DeadLetterTests
     {
         foreach (var payload in new[] { "poison-1", "poison-2", "poison-3" })
         {
-            await _upstream.PublishAsync(_app.InboundChannel, payload);
+            await _upstream.PublishAsync(App.InboundChannel, payload);
         }
 
         await DeadLettersAsync(count: 3);
 
-        var first = await (await _client.GetAsync("/dead-letters?limit=2")).JsonAsync();
-        var second = await (await _client.GetAsync($"/dead-letters?limit=2&after={first.GetProperty("next").GetString()}")).JsonAsync();
+        var first = await (await Client.GetAsync("/dead-letters?limit=2")).JsonAsync();
+        var second = await (await Client.GetAsync($"/dead-letters?limit=2&after={first.GetProperty("next").GetString()}")).JsonAsync();
         Payloads(first).ShouldBe(["poison-1", "poison-2"]);
         first.GetProperty("next").GetString().ShouldBe($"{first.GetProperty("items")[1].GetProperty("id").GetInt64()}");
         Payloads(second).ShouldBe(["poison-3"]);
@@ -209,7 +202,7 @@ public class DeadLetterTests
     [Test]
     public async Task WithoutDeadLettersTheListIsEmpty()
     {
-        var response = await _client.GetAsync("/dead-letters");
+        var response = await Client.GetAsync("/dead-letters");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).ShouldBe("""{"items":[],"next":null}""");
@@ -221,41 +214,41 @@ public class DeadLetterTests
     [TestCase("after=abc", "after")]
     public async Task InvalidPagingIsRefused(string query, string field)
     {
-        var response = await _client.GetAsync($"/dead-letters?{query}");
+        var response = await Client.GetAsync($"/dead-letters?{query}");
 
         await response.ShouldBeInvalidAsync(field);
     }
 
     private async Task<long> DeadLetterOfChangeAsync()
     {
-        await _upstream.PublishAsync(_app.InboundChannel, Change);
+        await _upstream.PublishAsync(App.InboundChannel, Change);
         return (await SingleDeadLetterAsync()).GetProperty("id").GetInt64();
     }
 
     // The change would shrink late-batch below its two lines, so the most recent one (order-2) must move to spare.
     private async Task AddLateBatchWithTwoLinesAsync()
     {
-        await (await _client.AddBatchAsync(LateBatch, Sku, 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("spare", Sku, 10, "2011-01-02")).ShouldBeCreatedAsync();
-        (await (await _client.AllocateAsync("order-1", Sku, 2)).ShouldBeAllocatedAsync()).ShouldBe(LateBatch);
-        (await (await _client.AllocateAsync("order-2", Sku, 4)).ShouldBeAllocatedAsync()).ShouldBe(LateBatch);
+        await (await Client.AddBatchAsync(LateBatch, Sku, 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("spare", Sku, 10, "2011-01-02")).ShouldBeCreatedAsync();
+        (await (await Client.AllocateAsync("order-1", Sku, 2)).ShouldBeAllocatedAsync()).ShouldBe(LateBatch);
+        (await (await Client.AllocateAsync("order-2", Sku, 4)).ShouldBeAllocatedAsync()).ShouldBe(LateBatch);
     }
 
     // The deallocated line is allocated again by the outbox, after the replay has answered.
     private async Task SecondLineMovedToSpareAsync() =>
-        await Polling.UntilAsync(
-            async () => await (await _client.GetAsync("/allocations/order-2")).Content.ReadAsStringAsync(),
+        await Eventually.Until(
+            async () => await (await Client.GetAsync("/allocations/order-2")).Content.ReadAsStringAsync(),
             allocations => allocations == $$"""[{"sku":"{{Sku}}","batchref":"spare"}]""",
-            "order-2 is allocated to spare");
+            "order-2 to be allocated to spare");
 
     private async Task<JsonElement> SingleDeadLetterAsync() => (await DeadLettersAsync(count: 1)).Single();
 
     private async Task<JsonElement[]> DeadLettersAsync(int count)
     {
-        var page = await Polling.UntilAsync(
-            async () => await (await _client.GetAsync("/dead-letters")).JsonAsync(),
+        var page = await Eventually.Until(
+            async () => await (await Client.GetAsync("/dead-letters")).JsonAsync(),
             page => page.GetProperty("items").GetArrayLength() >= count,
-            $"{count} dead letter(s) are listed");
+            $"{count} dead letter(s) to be listed");
         return [.. page.GetProperty("items").EnumerateArray()];
     }
 

@@ -108,14 +108,14 @@ public class HealthTests
     // Readiness follows Redis's connection state, which changes in the background.
     private static async Task<JsonElement> ReadinessAsync(HttpClient client, HttpStatusCode status)
     {
-        var (_, body) = await Polling.UntilAsync(
+        var (_, body) = await Eventually.Until(
             async () =>
             {
                 using var response = await client.GetAsync("/health/ready");
                 return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
             },
             probe => probe.StatusCode == status,
-            $"/health/ready answers {(int)status}");
+            $"/health/ready to answer {(int)status}");
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 

@@ -35,7 +35,7 @@ public class MetricsTests
         await using var app = new AllocationApp();
         using var client = app.CreateClient();
         await (await client.AddBatchAsync("batch-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        var before = PrometheusText.Sample(await client.GetStringAsync("/metrics"), Allocations);
+        var before = await ScrapeAsync(client, Allocations);
 
         await (await client.AllocateAsync("order-1", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
         await (await client.AllocateAsync("order-2", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
@@ -60,7 +60,7 @@ public class MetricsTests
         await using var second = new AllocationApp();
         using var secondClient = second.CreateClient();
 
-        PrometheusText.Sample(await secondClient.GetStringAsync("/metrics"), Allocations).ShouldBe(0);
+        (await ScrapeAsync(secondClient, Allocations)).ShouldBe(0);
     }
 
     [Test]
@@ -73,7 +73,7 @@ public class MetricsTests
         await (await client.AllocateAsync("order-1", "RED-CHAIR", 2)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
 
         (await SampleAsync(client, "allocation_out_of_stock_total", value => value >= 1)).ShouldBe(1);
-        PrometheusText.Sample(await client.GetStringAsync("/metrics"), Allocations).ShouldBe(0);
+        (await ScrapeAsync(client, Allocations)).ShouldBe(0);
     }
 
     [Test]
@@ -123,8 +123,8 @@ public class MetricsTests
         await using var redis = await RedisTestServer.StartAsync();
         await using var app = new AllocationApp(redis.ConnectionString);
         using var client = app.CreateClient();
-        await using var upstream = await UpstreamRedis.ConnectAsync(redis.ConnectionString);
-        await upstream.WaitUntilHeardAsync(client, app.InboundChannel);
+        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
+        await upstream.WaitUntilHeardAsync(app);
 
         await upstream.PublishAsync(app.InboundChannel, "not json");
 
@@ -137,15 +137,15 @@ public class MetricsTests
         await using var redis = await RedisTestServer.StartAsync();
         await using var app = new AllocationApp(redis.ConnectionString);
         using var client = app.CreateClient();
-        await using var upstream = await UpstreamRedis.ConnectAsync(redis.ConnectionString);
-        await upstream.WaitUntilHeardAsync(client, app.InboundChannel);
+        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
+        await upstream.WaitUntilHeardAsync(app);
         await (await client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
         await upstream.PublishAsync(app.InboundChannel, """{"batchref":"in-stock","qty":5}""");
 
-        await Polling.UntilAsync(() => client.GetStringAsync("/batches/in-stock"), batch => batch.Contains("\"purchased\":5"), "the change is applied");
-        await SampleAsync(client, "allocation_inbound_messages_total", value => value >= 2, ("outcome", "applied"), ("channel", app.InboundChannel));
-        PrometheusText.Sample(await client.GetStringAsync("/metrics"), "allocation_inbound_messages_total", ("outcome", "dead_lettered")).ShouldBe(0);
+        await Eventually.Until(() => client.GetStringAsync("/batches/in-stock"), batch => batch.Contains("\"purchased\":5"), "the change to be applied");
+        await SampleAsync(client, "allocation_inbound_messages_total", value => value >= 1, ("outcome", "applied"), ("channel", app.InboundChannel));
+        (await ScrapeAsync(client, "allocation_inbound_messages_total", ("outcome", "dead_lettered"))).ShouldBe(0);
     }
 
     [Test]
@@ -154,8 +154,8 @@ public class MetricsTests
         await using var redis = await RedisTestServer.StartAsync();
         await using var app = new AllocationApp(redis.ConnectionString);
         using var client = app.CreateClient();
-        await using var upstream = await UpstreamRedis.ConnectAsync(redis.ConnectionString);
-        await upstream.WaitUntilHeardAsync(client, app.InboundChannel);
+        await using var upstream = await RedisPublisher.ConnectAsync(redis.ConnectionString);
+        await upstream.WaitUntilHeardAsync(app);
         await (await client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
         await (await client.AddBatchAsync("shipment", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
         await (await client.AllocateAsync("order-1", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
@@ -185,8 +185,8 @@ public class MetricsTests
     // Counters move when a change commits and the exporter may serve a scrape from a short cache, so the
     // expected value is waited for; the test then checks it did not overshoot.
     private static async Task<double> SampleAsync(HttpClient client, string name, Func<double, bool> reached, params (string Name, string Value)[] labels) =>
-        await Polling.UntilAsync(
-            async () => PrometheusText.Sample(await client.GetStringAsync("/metrics"), name, labels),
-            reached,
-            $"{name} reaches the expected value");
+        await Eventually.Until(() => ScrapeAsync(client, name, labels), reached, $"{name} to reach the expected value");
+
+    private static async Task<double> ScrapeAsync(HttpClient client, string name, params (string Name, string Value)[] labels) =>
+        PrometheusText.Sample(await client.GetStringAsync("/metrics"), name, labels);
 }

@@ -8,35 +8,18 @@ namespace Allocation.E2ETests.Operations;
 
 /// <summary><c>GET /products/{sku}</c> and <c>GET /products?after=&amp;limit=</c>, the warehouse UI's stock view.</summary>
 [Category("E2E")]
-public class ProductsTests
+public class ProductsTests : ApiFixture
 {
-    private AllocationApp _app = null!;
-    private HttpClient _client = null!;
-
-    [SetUp]
-    public void StartService()
-    {
-        _app = new AllocationApp();
-        _client = _app.CreateClient();
-    }
-
-    [TearDown]
-    public async Task StopService()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Test]
     public async Task AProductListsItsBatchesInPreferenceOrder()
     {
-        await (await _client.AddBatchAsync("latest", "RED-CHAIR", 10, "2011-01-03")).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("soon-zulu", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("in-stock-zulu", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("soon-alpha", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("in-stock-alpha", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("latest", "RED-CHAIR", 10, "2011-01-03")).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("soon-zulu", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock-zulu", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("soon-alpha", "RED-CHAIR", 10, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock-alpha", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
-        var product = await (await _client.GetAsync("/products/RED-CHAIR")).JsonAsync();
+        var product = await (await Client.GetAsync("/products/RED-CHAIR")).JsonAsync();
 
         References(product).ShouldBe(["in-stock-zulu", "in-stock-alpha", "soon-zulu", "soon-alpha", "latest"]);
     }
@@ -44,14 +27,14 @@ public class ProductsTests
     [Test]
     public async Task EachBatchShowsWhatIsPurchasedAllocatedAndAvailable()
     {
-        await (await _client.AddBatchAsync("shipment", "RED-CHAIR", 20, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("in-stock-small", "RED-CHAIR", 5)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-3", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
+        await (await Client.AddBatchAsync("shipment", "RED-CHAIR", 20, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock-small", "RED-CHAIR", 5)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-3", "RED-CHAIR", 3)).ShouldBeAllocatedAsync();
 
-        var response = await _client.GetAsync("/products/RED-CHAIR");
+        var response = await Client.GetAsync("/products/RED-CHAIR");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType?.MediaType.ShouldBe("application/json");
@@ -68,11 +51,11 @@ public class ProductsTests
     [Test]
     public async Task AnOutOfStockLineLeavesEveryBatchAsItWas()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 3)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 3)).ShouldBeProblemAsync(HttpStatusCode.Conflict);
 
-        var product = await (await _client.GetAsync("/products/RED-CHAIR")).JsonAsync();
+        var product = await (await Client.GetAsync("/products/RED-CHAIR")).JsonAsync();
 
         product.GetProperty("batches")[0].GetRawText().ShouldBe("""{"ref":"in-stock","eta":null,"purchased":10,"allocated":8,"available":2}""");
     }
@@ -80,22 +63,22 @@ public class ProductsTests
     [Test]
     public async Task TheVersionGrowsWithEveryAllocation()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        var before = (await (await _client.GetAsync("/products/RED-CHAIR")).JsonAsync()).GetProperty("version").GetInt32();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        var before = (await (await Client.GetAsync("/products/RED-CHAIR")).JsonAsync()).GetProperty("version").GetInt32();
 
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
 
-        var after = (await (await _client.GetAsync("/products/RED-CHAIR")).JsonAsync()).GetProperty("version").GetInt32();
+        var after = (await (await Client.GetAsync("/products/RED-CHAIR")).JsonAsync()).GetProperty("version").GetInt32();
         after.ShouldBe(before + 2);
     }
 
     [Test]
     public async Task AnUnknownSkuIsNotFound()
     {
-        await (await _client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("in-stock", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
 
-        var response = await _client.GetAsync("/products/BLUE-VASE");
+        var response = await Client.GetAsync("/products/BLUE-VASE");
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
         problem.Message().ShouldContain("BLUE-VASE");
@@ -107,7 +90,7 @@ public class ProductsTests
         string[] skus = ["SKU-5", "SKU-2", "SKU-7", "SKU-1", "SKU-4", "SKU-6", "SKU-3"];
         foreach (var sku in skus)
         {
-            await (await _client.AddBatchAsync($"batch-{sku}", sku, 1)).ShouldBeCreatedAsync();
+            await (await Client.AddBatchAsync($"batch-{sku}", sku, 1)).ShouldBeCreatedAsync();
         }
 
         var pages = new List<string>();
@@ -115,7 +98,7 @@ public class ProductsTests
         string? after = null;
         do
         {
-            var page = await (await _client.GetAsync(after is null ? "/products?limit=3" : $"/products?limit=3&after={Uri.EscapeDataString(after)}")).JsonAsync();
+            var page = await (await Client.GetAsync(after is null ? "/products?limit=3" : $"/products?limit=3&after={Uri.EscapeDataString(after)}")).JsonAsync();
             after = page.GetProperty("next").GetString();
             pages.Add(string.Join(",", Skus(page)));
             nexts.Add(after);
@@ -129,11 +112,11 @@ public class ProductsTests
     [Test]
     public async Task ThePageEndingExactlyAtTheLastSkuStillSaysThereIsNoNext()
     {
-        await (await _client.AddBatchAsync("batch-1", "SKU-1", 1)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("batch-2", "SKU-2", 1)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("batch-1", "SKU-1", 1)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("batch-2", "SKU-2", 1)).ShouldBeCreatedAsync();
 
-        var first = await (await _client.GetAsync("/products?limit=2")).JsonAsync();
-        var past = await (await _client.GetAsync("/products?limit=2&after=SKU-2")).JsonAsync();
+        var first = await (await Client.GetAsync("/products?limit=2")).JsonAsync();
+        var past = await (await Client.GetAsync("/products?limit=2&after=SKU-2")).JsonAsync();
 
         Skus(first).ShouldBe(["SKU-1", "SKU-2"]);
         first.GetProperty("next").ValueKind.ShouldBe(JsonValueKind.Null);
@@ -147,10 +130,10 @@ public class ProductsTests
         string[] skus = ["APPLE", "BANANA", "CHERRY"];
         foreach (var sku in skus)
         {
-            await (await _client.AddBatchAsync($"batch-{sku}", sku, 1)).ShouldBeCreatedAsync();
+            await (await Client.AddBatchAsync($"batch-{sku}", sku, 1)).ShouldBeCreatedAsync();
         }
 
-        var page = await (await _client.GetAsync("/products?after=B")).JsonAsync();
+        var page = await (await Client.GetAsync("/products?after=B")).JsonAsync();
 
         Skus(page).ShouldBe(["BANANA", "CHERRY"]);
     }
@@ -158,15 +141,15 @@ public class ProductsTests
     [Test]
     public async Task TheListCarriesEachProductsTotals()
     {
-        await (await _client.AddBatchAsync("chairs-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("chairs-2", "RED-CHAIR", 5, "2011-01-02")).ShouldBeCreatedAsync();
-        await (await _client.AddBatchAsync("vases", "BLUE-VASE", 7)).ShouldBeCreatedAsync();
-        await (await _client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
-        await (await _client.AllocateAsync("order-2", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
-        var chairVersion = (await (await _client.GetAsync("/products/RED-CHAIR")).JsonAsync()).GetProperty("version").GetInt32();
-        var vaseVersion = (await (await _client.GetAsync("/products/BLUE-VASE")).JsonAsync()).GetProperty("version").GetInt32();
+        await (await Client.AddBatchAsync("chairs-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("chairs-2", "RED-CHAIR", 5, "2011-01-02")).ShouldBeCreatedAsync();
+        await (await Client.AddBatchAsync("vases", "BLUE-VASE", 7)).ShouldBeCreatedAsync();
+        await (await Client.AllocateAsync("order-1", "RED-CHAIR", 8)).ShouldBeAllocatedAsync();
+        await (await Client.AllocateAsync("order-2", "RED-CHAIR", 4)).ShouldBeAllocatedAsync();
+        var chairVersion = (await (await Client.GetAsync("/products/RED-CHAIR")).JsonAsync()).GetProperty("version").GetInt32();
+        var vaseVersion = (await (await Client.GetAsync("/products/BLUE-VASE")).JsonAsync()).GetProperty("version").GetInt32();
 
-        var response = await _client.GetAsync("/products");
+        var response = await Client.GetAsync("/products");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).ShouldBe(
@@ -176,7 +159,7 @@ public class ProductsTests
     [Test]
     public async Task AnEmptyStoreIsAnEmptyList()
     {
-        var response = await _client.GetAsync("/products");
+        var response = await Client.GetAsync("/products");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await response.Content.ReadAsStringAsync()).ShouldBe("""{"items":[],"next":null}""");
@@ -187,10 +170,10 @@ public class ProductsTests
     {
         var count = Paging.MaxLimit + 1;
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            await (await _client.AddBatchAsync($"batch-{i:D4}", $"SKU-{i:D4}", 1)).ShouldBeCreatedAsync());
+            await (await Client.AddBatchAsync($"batch-{i:D4}", $"SKU-{i:D4}", 1)).ShouldBeCreatedAsync());
 
-        var first = await (await _client.GetAsync("/products?limit=10000")).JsonAsync();
-        var rest = await (await _client.GetAsync($"/products?limit=10000&after={first.GetProperty("next").GetString()}")).JsonAsync();
+        var first = await (await Client.GetAsync("/products?limit=10000")).JsonAsync();
+        var rest = await (await Client.GetAsync($"/products?limit=10000&after={first.GetProperty("next").GetString()}")).JsonAsync();
 
         Skus(first).ShouldBe(Enumerable.Range(0, Paging.MaxLimit).Select(i => $"SKU-{i:D4}").ToArray());
         first.GetProperty("next").GetString().ShouldBe($"SKU-{Paging.MaxLimit - 1:D4}");
@@ -211,9 +194,9 @@ public class ProductsTests
     public async Task WithoutALimitAPageHoldsTheDefaultNumberOfProducts()
     {
         await Parallel.ForEachAsync(Enumerable.Range(0, Paging.DefaultLimit + 1), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            await (await _client.AddBatchAsync($"batch-{i:D3}", $"SKU-{i:D3}", 1)).ShouldBeCreatedAsync());
+            await (await Client.AddBatchAsync($"batch-{i:D3}", $"SKU-{i:D3}", 1)).ShouldBeCreatedAsync());
 
-        var page = await (await _client.GetAsync("/products")).JsonAsync();
+        var page = await (await Client.GetAsync("/products")).JsonAsync();
 
         Skus(page).Length.ShouldBe(Paging.DefaultLimit);
         page.GetProperty("next").GetString().ShouldBe($"SKU-{Paging.DefaultLimit - 1:D3}");
@@ -226,7 +209,7 @@ public class ProductsTests
     [TestCase("limit=99999999999")]
     public async Task AnInvalidLimitIsRefused(string query)
     {
-        var response = await _client.GetAsync($"/products?{query}");
+        var response = await Client.GetAsync($"/products?{query}");
 
         await response.ShouldBeInvalidAsync("limit");
     }
@@ -234,7 +217,7 @@ public class ProductsTests
     [Test]
     public async Task AnAfterLongerThanAnySkuIsRefused()
     {
-        var response = await _client.GetAsync($"/products?after={new string('A', 256)}");
+        var response = await Client.GetAsync($"/products?after={new string('A', 256)}");
 
         await response.ShouldBeInvalidAsync("after");
     }
@@ -242,7 +225,7 @@ public class ProductsTests
     [Test]
     public async Task AnAfterAsLongAsTheLongestSkuIsAccepted()
     {
-        var response = await _client.GetAsync($"/products?after={new string('A', 255)}");
+        var response = await Client.GetAsync($"/products?after={new string('A', 255)}");
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Allocation.E2ETests.Api;
 using Allocation.E2ETests.Support;
 using Allocation.Testing;
@@ -20,24 +19,23 @@ public class ShutdownTests
         using var database = new TestDatabase();
         var store = new Store(database.FilePath);
         await using var redis = await RedisTestServer.StartAsync();
-        await using var downstream = await UpstreamRedis.ConnectAsync(redis.ConnectionString);
 
         // The dispatcher wakes on its own commits and otherwise polls; with polling this slow, events
         // committed by another instance on the same database wait until something else dispatches them.
         await using var service = new AllocationApp(redis.ConnectionString, new Dictionary<string, string?> { ["Outbox:PollIntervalMs"] = "600000" }, database);
         using var client = service.CreateClient();
-        var published = await downstream.ListenAsync(service.OutboundChannel);
+        await using var downstream = await RedisListener.SubscribeAsync(redis.ConnectionString, service.OutboundChannel);
         await (await client.AddBatchAsync("batch-1", "RED-CHAIR", 10)).ShouldBeCreatedAsync();
         await (await client.AllocateAsync("order-0", "RED-CHAIR", 1)).ShouldBeAllocatedAsync();
-        await Polling.UntilAsync(() => Task.FromResult(published.Count), count => count == 1, "the service publishes its own allocation");
+        await downstream.WaitUntilAsync(messages => messages.Count == 1, Eventually.Patience);
         await AllocateOnAnotherInstanceWithoutRedisAsync(database, "order-1", "order-2");
         (await store.CountAsync(Pending)).ShouldBe(2);
 
         await service.DisposeAsync();
 
         (await store.CountAsync(Pending)).ShouldBe(0);
-        await Polling.UntilAsync(() => Task.FromResult(published.Count), count => count >= 3, "the drained events are published");
-        published.Select(message => JsonDocument.Parse(message).RootElement.GetProperty("orderid").GetString()).ShouldBe(["order-0", "order-1", "order-2"]);
+        var published = await downstream.WaitUntilAsync(messages => messages.Count >= 3, Eventually.Patience);
+        published.Select(message => message.GetProperty("orderid").GetString()).ShouldBe(["order-0", "order-1", "order-2"]);
     }
 
     [Test]
@@ -70,11 +68,11 @@ public class ShutdownTests
 
         // Failed attempts are retried later; the stopping service's drain respects that schedule.
         var store = new Store(database.FilePath);
-        await Polling.UntilAsync(
+        await Eventually.Until(
             () => store.CountAsync(
                 "SELECT count(*) FROM outbox WHERE dispatched_at IS NULL AND next_attempt_at > @now",
                 ("@now", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())),
             count => count == 0,
-            "no pending event waits for a retry");
+            "no pending event to wait for a retry");
     }
 }

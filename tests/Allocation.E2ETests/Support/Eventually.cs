@@ -5,7 +5,7 @@ namespace Allocation.E2ETests.Support;
 /// <summary>Waiting, with a generous deadline, for an effect the service produces in the background.</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     /// <summary>Polls <paramref name="probe"/> until its value satisfies <paramref name="done"/>.</summary>
     /// <exception cref="TimeoutException">It did not; the message names what was awaited and the last value.</exception>

@@ -31,6 +31,16 @@ public sealed class RedisPublisher : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the service hears its inbound channel: it has subscribed, and Redis counts the
+    /// subscription. A message published before that is lost.
+    /// </summary>
+    public async Task WaitUntilHeardAsync(AllocationApp service)
+    {
+        await service.WaitUntilListeningAsync(Eventually.Patience);
+        await WaitForSubscriberAsync(service.InboundChannel, Eventually.Patience);
+    }
+
     public async Task PublishAsync(string channel, string payload) =>
         await _connection.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), payload);
 
