@@ -90,7 +90,7 @@ internal static class Report
     {
         var scenarios = Scenarios(report).ToList();
         var growth = Growth(report).ToList();
-        const int width = 900, left = 330, barHeight = 22, gap = 8;
+        const int width = 960, left = 330, barHeight = 22, gap = 8;
         var height = 70 + (scenarios.Count * (barHeight + gap)) + 60 + (growth.Count * (barHeight + gap)) + 20;
         var svg = new StringBuilder();
         svg.AppendLine(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"13\">");
@@ -118,7 +118,7 @@ internal static class Report
             var max = rows.Select(bar => bar.Value).DefaultIfEmpty(1).Max();
             foreach (var (label, value, note) in rows)
             {
-                var w = (width - left - 110) * value / max;
+                var w = (width - left - 170) * value / max;
                 svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left - 8}\" y=\"{y + 16}\" text-anchor=\"end\">{label}</text>");
                 svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{y}\" width=\"{w:0.0}\" height=\"{barHeight}\" fill=\"{fill}\"/>");
                 svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{left + w + 6:0.0}\" y=\"{y + 16}\">{note}</text>");
