@@ -34,10 +34,6 @@ public sealed class Product
     /// <summary>What happened to this product since it was loaded, in order.</summary>
     public IReadOnlyList<INotification> Events => _events;
 
-    /// <summary>The batches in allocation preference: in the warehouse first, then by eta, ties in the order added.</summary>
-    public IEnumerable<Batch> BatchesInPreferenceOrder =>
-        _batches.OrderBy(batch => batch.Eta.HasValue).ThenBy(batch => batch.Eta);
-
     /// <summary>
     /// Adds a batch. Adding a batch identical to an existing one changes nothing; the same reference
     /// with different details is a conflict.

@@ -17,8 +17,6 @@ internal sealed class PreparedConnection(SqliteConnection inner) : DbConnection
 {
     private readonly Dictionary<string, Stack<SqliteCommand>> _statements = new(StringComparer.Ordinal);
 
-    public SqliteConnection Inner => inner;
-
     [AllowNull]
     public override string ConnectionString
     {

@@ -188,7 +188,7 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
         return product;
     }
 
-    internal static string? FormatEta(DateOnly? eta) => eta?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    private static string? FormatEta(DateOnly? eta) => eta?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     internal static DateOnly? ParseEta(string? eta) =>
         eta is null ? null : DateOnly.ParseExact(eta, "yyyy-MM-dd", CultureInfo.InvariantCulture);

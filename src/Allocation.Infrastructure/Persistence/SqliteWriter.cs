@@ -335,20 +335,21 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
         public Task<WriteUnit> Granted => _granted.Task;
 
-        public override void Complete() => Unit?.Durable.TrySetResult();
+        public override void Complete() => Unit?.Durable?.TrySetResult();
 
         public override void Fail(Exception exception)
         {
             if (!_granted.TrySetException(exception))
             {
-                Unit?.Durable.TrySetException(exception);
+                Unit?.Durable?.TrySetException(exception);
             }
         }
 
         protected override async ValueTask<bool> RunAsync(WriteUnit unit)
         {
+            var ended = unit.Lease();
             _granted.TrySetResult(unit);
-            return await unit.Ended.Task;
+            return await ended;
         }
     }
 }
@@ -368,9 +369,10 @@ public sealed class WriteUnit
     /// <summary>The events the unit recorded in the outbox, counted once it is durable.</summary>
     internal List<INotification>? Events { get; private set; }
 
-    internal TaskCompletionSource<bool> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Only a unit taken with BeginAsync has a caller to hear from and to answer; units run by the loop have neither.
+    private TaskCompletionSource<bool>? _ended;
 
-    internal TaskCompletionSource Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    internal TaskCompletionSource? Durable { get; private set; }
 
     /// <summary>Keeps the unit's changes when it ends.</summary>
     public void Keep() => Kept = true;
@@ -379,12 +381,23 @@ public sealed class WriteUnit
     public Task CommitAsync()
     {
         Keep();
-        Ended.TrySetResult(true);
-        return Durable.Task;
+        LeaseEnded.TrySetResult(true);
+        return Durable!.Task;
     }
 
     /// <summary>Ends a unit taken with <see cref="SqliteWriter.BeginAsync"/>, discarding its changes.</summary>
-    public void Rollback() => Ended.TrySetResult(false);
+    public void Rollback() => LeaseEnded.TrySetResult(false);
+
+    /// <summary>Makes this a unit its caller ends; completes with whether to keep it.</summary>
+    internal Task<bool> Lease()
+    {
+        _ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _ended.Task;
+    }
+
+    private TaskCompletionSource<bool> LeaseEnded =>
+        _ended ?? throw new InvalidOperationException("Only a unit taken with SqliteWriter.BeginAsync is ended by its caller.");
 
     internal void RecordOutbox(IEnumerable<INotification> events)
     {
