@@ -1,4 +1,5 @@
 using Allocation.Application.Bus;
+using Allocation.Application.Commands;
 using FluentValidation;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -12,6 +13,8 @@ public static class DependencyInjection
     /// </summary>
     public static IServiceCollection AddApplication(this IServiceCollection services)
     {
+        // Messages name fields as the contract does: "'ref' must not be empty".
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Rules.WireName(member.Name);
         services.AddValidatorsFromAssemblyContaining<EventContext>(ServiceLifetime.Singleton);
         services.AddScoped<EventContext>();
         return services;

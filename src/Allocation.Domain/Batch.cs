@@ -92,6 +92,12 @@ public sealed class Batch
         PurchasedQuantity = qty;
     }
 
+    internal void Deallocate(OrderLine line)
+    {
+        _allocations.Remove(line);
+        AllocatedQuantity -= line.Qty;
+    }
+
     internal OrderLine DeallocateMostRecent()
     {
         if (_allocations.Count == 0)
@@ -101,8 +107,7 @@ public sealed class Batch
         }
 
         var line = _allocations[^1];
-        _allocations.RemoveAt(_allocations.Count - 1);
-        AllocatedQuantity -= line.Qty;
+        Deallocate(line);
         return line;
     }
 }

@@ -8,5 +8,11 @@ public sealed record Allocated(string OrderId, string Sku, int Qty, string Batch
 /// <summary>An order line lost its batch because the batch shrank; it is allocated again.</summary>
 public sealed record Deallocated(string OrderId, string Sku, int Qty) : INotification;
 
+/// <summary>
+/// An order line was cancelled and its stock freed; it is never allocated again by the service.
+/// Published downstream as <c>line_deallocated</c>.
+/// </summary>
+public sealed record LineCancelled(string OrderId, string Sku, int Qty, string BatchReference) : INotification;
+
 /// <summary>No batch of the SKU could take a line; the stock team is told.</summary>
 public sealed record OutOfStock(string Sku) : INotification;

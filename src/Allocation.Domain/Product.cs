@@ -114,6 +114,26 @@ public sealed class Product
         VersionNumber++;
     }
 
+    /// <summary>
+    /// Cancels the order's line: its quantity goes back to its batch and <see cref="LineCancelled"/> is
+    /// raised. Returns the reference of the batch it left.
+    /// </summary>
+    public string Deallocate(string orderId)
+    {
+        foreach (var batch in _batches)
+        {
+            if (batch.IsAllocatedTo(orderId, out var line))
+            {
+                batch.Deallocate(line);
+                VersionNumber++;
+                _events.Add(new LineCancelled(line.OrderId, line.Sku, line.Qty, batch.Reference));
+                return batch.Reference;
+            }
+        }
+
+        throw new LineNotAllocatedException(orderId, Sku);
+    }
+
     public void ClearEvents() => _events.Clear();
 
     // A single pass rather than a sort: strict comparisons keep the earliest-added batch on ties.

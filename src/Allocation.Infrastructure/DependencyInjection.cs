@@ -56,7 +56,7 @@ public static class DependencyInjection
         services.AddSingleton<IReadModel, ReadModel>();
 
         services.AddSingleton<RedisConnection>();
-        services.AddSingleton<IEventPublisher, RedisEventPublisher>();
+        services.AddScoped<IEventPublisher, RedisEventPublisher>();
         services.AddSingleton<SmtpNotifier>();
         services.AddSingleton<LoggingNotifier>();
         services.AddSingleton<INotifier>(provider =>
@@ -74,8 +74,9 @@ public static class DependencyInjection
         // dispatcher's final drain.
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<RedisCommandSubscriber>();
-        services.AddSingleton<IInboundMessages>(provider => provider.GetRequiredService<RedisCommandSubscriber>());
+        services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         return services;
     }

@@ -34,6 +34,16 @@ public sealed record AllocateRequest
     public int Qty { get; init; }
 }
 
+public sealed record DeallocateRequest
+{
+    [JsonRequired, JsonPropertyName("orderid")]
+    public string OrderId { get; init; } = "";
+
+    [JsonRequired, JsonPropertyName("sku")]
+    public string Sku { get; init; } = "";
+}
+
+/// <summary>The batch a line was allocated to (<c>POST /allocate</c>) or left (<c>POST /deallocate</c>).</summary>
 public sealed record AllocateResponse([property: JsonPropertyName("batchref")] string BatchRef);
 
 public sealed record AllocationResponse(
@@ -103,6 +113,7 @@ public sealed record ReplayResponse(
 [JsonSourceGenerationOptions(UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(AddBatchRequest))]
 [JsonSerializable(typeof(AllocateRequest))]
+[JsonSerializable(typeof(DeallocateRequest))]
 [JsonSerializable(typeof(AllocateResponse))]
 [JsonSerializable(typeof(AllocationResponse[]))]
 [JsonSerializable(typeof(ProductResponse))]

@@ -34,6 +34,14 @@ public static class Endpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
+        writes.MapPost("/deallocate", async (DeallocateRequest body, ISender sender, CancellationToken cancellationToken) =>
+                TypedResults.Ok(new AllocateResponse(await sender.Send(new Deallocate(body.OrderId, body.Sku), cancellationToken))))
+            .WithName("Deallocate")
+            .WithSummary("Cancel an allocated order line: its stock goes back to its batch, and line_deallocated is published. Answers the batch it left.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
         var reads = app.MapGroup("").WithTags("Stock").RequireApiKey(security, isRead: true);
 
         reads.MapGet("/allocations/{orderid}", async Task<IResult> (string orderid, ISender sender, CancellationToken cancellationToken) =>
@@ -101,10 +109,10 @@ public static class Endpoints
         deadLetters.MapPost("/{id:long}/replay", async (long id, ISender sender, CancellationToken cancellationToken) =>
             {
                 var outcome = await sender.Send(new ReplayDeadLetter(id), cancellationToken);
-                return TypedResults.Ok(new ReplayResponse(id, outcome.Applied ? "applied" : "refused", outcome.Error));
+                return TypedResults.Ok(new ReplayResponse(id, outcome.WasApplied ? "applied" : "refused", outcome.Error));
             })
             .WithName("ReplayDeadLetter")
-            .WithSummary("Send a refused inbound message through again (after the upstream data was fixed); the outcome is recorded.")
+            .WithSummary("Send a dead letter through again: a refused inbound message (after the upstream data was fixed) or an outbound event the outbox gave up on; the outcome is recorded.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 

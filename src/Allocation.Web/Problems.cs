@@ -17,11 +17,11 @@ internal static partial class Problems
 {
     public static IResult NotFound(string detail) => Result(StatusCodes.Status404NotFound, "Not found", detail);
 
-    public static IResult Result(int status, string title, string detail, IDictionary<string, string[]>? errors = null)
+    public static IResult Result(int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null)
     {
         var problem = errors is null
             ? new ProblemDetails()
-            : new HttpValidationProblemDetails(errors);
+            : new HttpValidationProblemDetails(errors.ToDictionary());
         problem.Status = status;
         problem.Title = title;
         problem.Detail = detail;
@@ -48,30 +48,11 @@ internal static partial class Problems
             InvalidParameter(match.Groups["name"].Value, match.Groups["type"].Value),
         BadHttpRequestException bad =>
             Result(bad.StatusCode, "Bad request", bad.Message),
-        ValidationException validation =>
-            Result(StatusCodes.Status400BadRequest, "Invalid input", string.Join(" ", validation.Errors.Select(error => error.ErrorMessage)), ValidationErrors(validation)),
-        InvalidSkuException => Result(StatusCodes.Status400BadRequest, "Invalid sku", exception.Message),
-        OutOfStockException => Result(StatusCodes.Status409Conflict, "Out of stock", exception.Message),
-        LineConflictException => Result(StatusCodes.Status409Conflict, "Conflicting order line", exception.Message),
-        BatchConflictException => Result(StatusCodes.Status409Conflict, "Conflicting batch", exception.Message),
-        UnknownBatchException => Result(StatusCodes.Status404NotFound, "Unknown batch", exception.Message),
-        UnknownDeadLetterException => Result(StatusCodes.Status404NotFound, "Not found", exception.Message),
-        NotReplayableException => Result(StatusCodes.Status409Conflict, "Not replayable", exception.Message),
-        ConcurrencyException => Result(StatusCodes.Status503ServiceUnavailable, "Busy", "The product kept changing under this request; try again."),
+        RejectedException rejected => Result(rejected.Status, rejected.Title, rejected.Message, rejected.Errors),
+        ConcurrencyException => RetryAfter(1, Result(StatusCodes.Status503ServiceUnavailable, "Busy", "The product kept changing under this request; try again.")),
+        UnavailableException => RetryAfter(5, Result(StatusCodes.Status503ServiceUnavailable, "Unavailable", $"{exception.Message} Nothing was changed; try again later.")),
         _ => null,
     };
-
-    // The command's property names, as the contract spells the fields.
-    public static string WireName(string property) => property switch
-    {
-        "Reference" => "ref",
-        _ => property.ToLowerInvariant(),
-    };
-
-    private static Dictionary<string, string[]> ValidationErrors(ValidationException validation) =>
-        validation.Errors
-            .GroupBy(error => WireName(error.PropertyName))
-            .ToDictionary(group => group.Key, group => group.Select(error => error.ErrorMessage).ToArray());
 
     // What each field of the contract must be, for messages that do not leak .NET type names.
     private static readonly Dictionary<string, string> FieldTypes = new(StringComparer.Ordinal)
@@ -82,6 +63,8 @@ internal static partial class Problems
         ["sku"] = "a string",
         ["orderid"] = "a string",
     };
+
+    private static IResult RetryAfter(int seconds, IResult problem) => new RetryAfterResult(seconds, problem);
 
     private static IResult InvalidJson(JsonException json)
     {
@@ -120,6 +103,16 @@ internal static partial class Problems
 
     [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: (?<names>.+)\\.$")]
     private static partial System.Text.RegularExpressions.Regex MissingProperties();
+}
+
+/// <summary>A problem answered with <c>Retry-After</c>: the same request may succeed once the condition passes.</summary>
+internal sealed class RetryAfterResult(int seconds, IResult problem) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return problem.ExecuteAsync(httpContext);
+    }
 }
 
 /// <summary>Turns exceptions escaping an endpoint into the contract's problem responses.</summary>

@@ -2,7 +2,6 @@ using System.Text.Json.Serialization;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
-using FluentValidation;
 using Microsoft.AspNetCore.Http.Features;
 using Scalar.AspNetCore;
 using Serilog;
@@ -51,7 +50,6 @@ try
         context.ProblemDetails.Detail ??= Problems.DefaultDetail(context.ProblemDetails.Status, context.HttpContext.Request);
         context.ProblemDetails.Extensions.TryAdd("message", context.ProblemDetails.Detail);
     });
-    ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : Problems.WireName(member.Name);
     builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
     builder.Services.AddAllocationBus();

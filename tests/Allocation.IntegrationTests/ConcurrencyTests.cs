@@ -38,19 +38,19 @@ public class ConcurrencyTests : DatabaseFixture
     public async Task SavingAProductThatChangedSinceItWasLoadedIsRefusedAndChangesNothing()
     {
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 10));
-        await using var scope = _a.CreateScope();
-        var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
-        var product = await uow.Products.GetForOrderLineAsync(Sku, "order-1", default);
-        var connection = await uow.ConnectionAsync(default);
-        connection.Execute("UPDATE products SET version_number = 7 WHERE sku = @Sku", new { Sku });
-        product!.Allocate(new OrderLine("order-1", Sku, 1));
 
-        await Should.ThrowAsync<ConcurrencyException>(() => uow.CommitAsync(default).AsTask());
+        await Should.ThrowAsync<ConcurrencyException>(() => _a.InUnitAsync(async uow =>
+        {
+            var product = await uow.Products.GetForOrderLineAsync(Sku, "order-1", default);
+            uow.Connection.Execute("UPDATE products SET version_number = 7 WHERE sku = @Sku", new { Sku });
+            product!.Allocate(new OrderLine("order-1", Sku, 1));
+            await uow.CommitAsync(default);
+        }));
 
-        connection.ExecuteScalar<int>("SELECT version_number FROM products").ShouldBe(7);
-        connection.ExecuteScalar<int>("SELECT allocated_quantity FROM batches").ShouldBe(0);
-        connection.ExecuteScalar<int>("SELECT count(*) FROM allocations").ShouldBe(0);
-        connection.ExecuteScalar<int>("SELECT count(*) FROM outbox").ShouldBe(0);
+        Database.VersionOf(Sku).ShouldBe(1);
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(0);
+        Database.Allocations().ShouldBeEmpty();
+        Database.Outbox().ShouldBeEmpty();
     }
 
     [Test]
@@ -58,15 +58,13 @@ public class ConcurrencyTests : DatabaseFixture
     {
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 10));
 
-        await using (var scope = _b.CreateScope())
+        await Should.ThrowAsync<ConcurrencyException>(() => _b.InUnitAsync(async uow =>
         {
-            var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
             var stale = new Product(Sku);
             stale.AddBatch("batch-2", 5, null);
             uow.Products.Add(stale);
-
-            await Should.ThrowAsync<ConcurrencyException>(() => uow.CommitAsync(default).AsTask());
-        }
+            await uow.CommitAsync(default);
+        }));
 
         Database.Query<string>("SELECT reference FROM batches").ShouldBe(["batch-1"]);
         Database.VersionOf(Sku).ShouldBe(1);
@@ -76,17 +74,16 @@ public class ConcurrencyTests : DatabaseFixture
     public async Task AnInstanceLockedOutByAnotherRetriesTheWholeCommandAndThenSucceeds()
     {
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 10));
-        Task<string> fromB;
+        Task<string> fromB = null!;
 
-        await using (var scope = _a.CreateScope())
+        await _a.InUnitAsync(async uow =>
         {
-            var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
             var product = await uow.Products.GetForOrderLineAsync(Sku, "order-a", default);
             fromB = Task.Run(() => _b.SendAsync(new Allocate("order-b", Sku, 1)));
             await Eventually.Until(() => _b.Logs.CommandRetries > 0, "instance B, locked out, retries its command");
             product!.Allocate(new OrderLine("order-a", Sku, 1));
             await uow.CommitAsync(default);
-        }
+        });
 
         (await fromB.WaitAsync(Eventually.Limit)).ShouldBe("batch-1");
         _b.Logs.CommandRetries.ShouldBeGreaterThan(0);
@@ -105,7 +102,7 @@ public class ConcurrencyTests : DatabaseFixture
             await Should.ThrowAsync<ConcurrencyException>(() => _b.SendAsync(new Allocate("order-b", Sku, 1)));
         }
 
-        _b.Logs.CommandRetries.ShouldBe(UnitOfWorkBehaviour<Allocate, string>.MaxAttempts - 1);
+        _b.Logs.CommandRetries.ShouldBe(Retries.ConflictAttempts - 1);
         Database.Allocations().ShouldBeEmpty();
         Database.VersionOf(Sku).ShouldBe(1);
     }

@@ -38,7 +38,7 @@ public class OutboxTests : DatabaseFixture
         _publisher.Published.ShouldBe(rows.Select(row =>
         {
             var allocated = Deserialize<Allocated>(row.Payload);
-            return new LineAllocated(allocated.OrderId, allocated.Sku, allocated.Qty, allocated.BatchReference, row.MessageId);
+            return new LineMessage(allocated.OrderId, allocated.Sku, allocated.Qty, allocated.BatchReference, row.MessageId);
         }));
         _publisher.Published.Select(message => message.OrderId).ShouldBe(Enumerable.Range(0, 20).Select(i => $"order-{i}"), ignoreOrder: true);
     }

@@ -229,18 +229,9 @@ public class ProductRepositoryTests : ServiceFixture
     private static T Deserialize<T>(string payload) =>
         JsonSerializer.Deserialize<T>(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
-    private async Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work)
-    {
-        await using var scope = Instance.CreateScope();
-        return await work(scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>());
-    }
+    private Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work) => Instance.InUnitAsync(work);
 
-    private Task InUnitAsync(Func<SqliteUnitOfWork, Task> work) =>
-        InUnitAsync(async uow =>
-        {
-            await work(uow);
-            return true;
-        });
+    private Task InUnitAsync(Func<SqliteUnitOfWork, Task> work) => Instance.InUnitAsync(work);
 
     private Task SeedAsync(params (string Reference, int Qty, DateOnly? Eta)[] batches) =>
         InUnitAsync(async uow =>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Allocation.Application.Commands;
+using Allocation.Application.Ports;
 using Allocation.Domain;
-using FluentValidation;
 using Mediator;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +8,7 @@ namespace Allocation.Application.Bus;
 
 /// <summary>
 /// Outermost behaviour: every log line written while a message is handled carries its orderid, sku and
-/// batchref. Rejections by the rules are information; anything else is an error.
+/// batchref. Rejections by the rules are information, an outage a warning; anything else is an error.
 /// </summary>
 public sealed partial class LoggingBehaviour<TMessage, TResponse>(ILogger<LoggingBehaviour<TMessage, TResponse>> logger)
     : IPipelineBehavior<TMessage, TResponse>
@@ -26,9 +25,15 @@ public sealed partial class LoggingBehaviour<TMessage, TResponse>(ILogger<Loggin
             LogHandled(typeof(TMessage).Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return response;
         }
-        catch (Exception exception) when (IsRejection(exception))
+        catch (RejectedException exception)
         {
             LogRejected(typeof(TMessage).Name, exception.Message);
+            throw;
+        }
+        catch (UnavailableException exception)
+        {
+            // An outage, not a fault of this message: one line, no stack trace, however many requests meet it.
+            LogUnavailable(typeof(TMessage).Name, exception.Message);
             throw;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -38,21 +43,14 @@ public sealed partial class LoggingBehaviour<TMessage, TResponse>(ILogger<Loggin
         }
     }
 
-    private static bool IsRejection(Exception exception) => exception
-        is ValidationException
-        or InvalidSkuException
-        or OutOfStockException
-        or UnknownBatchException
-        or LineConflictException
-        or BatchConflictException
-        or UnknownDeadLetterException
-        or NotReplayableException;
-
     [LoggerMessage(LogLevel.Debug, "Handled {MessageType} in {ElapsedMs:0.000} ms")]
     private partial void LogHandled(string messageType, double elapsedMs);
 
     [LoggerMessage(LogLevel.Information, "{MessageType} rejected: {Reason}")]
     private partial void LogRejected(string messageType, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "{MessageType} not handled, try again later: {Reason}")]
+    private partial void LogUnavailable(string messageType, string reason);
 
     [LoggerMessage(LogLevel.Error, "{MessageType} failed")]
     private partial void LogFailed(Exception exception, string messageType);

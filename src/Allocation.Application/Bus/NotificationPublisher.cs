@@ -8,7 +8,7 @@ namespace Allocation.Application.Bus;
 /// <summary>
 /// Publishes a domain event to its handlers. Pipeline behaviours wrap <c>Send</c> only, so outbound
 /// validation happens here: an event that breaks its validator reaches no handler and fails with a
-/// <see cref="ValidationException"/>, which the outbox records as a dead letter. A failing handler is
+/// <see cref="InvalidInputException"/>, which the outbox records as a dead letter. A failing handler is
 /// logged and reported to the caller (the outbox, which retries it); the command that raised the event
 /// stays committed. Log lines carry the event's orderid, sku and batchref, like the command's.
 /// </summary>
@@ -30,7 +30,12 @@ public sealed partial class NotificationPublisher(IServiceProvider services, ILo
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                LogHandlerFailed(exception, handler.GetType().Name, typeof(TNotification).Name);
+                // An outage, or an event waiting for the one before it, is the outbox's to report once.
+                if (exception is not (Ports.UnavailableException or EventContext.NotInTurnException))
+                {
+                    LogHandlerFailed(exception, handler.GetType().Name, typeof(TNotification).Name);
+                }
+
                 (failures ??= []).Add(exception);
             }
         }

@@ -1,3 +1,5 @@
+using Allocation.Application.Commands;
+using Allocation.Domain;
 using FluentValidation;
 using Mediator;
 
@@ -16,6 +18,13 @@ public sealed class ValidationBehaviour<TMessage, TResponse>(IEnumerable<IValida
     }
 }
 
+/// <summary>A message broke its validator's rules; <see cref="Errors"/> are keyed by the contract's field names.</summary>
+public sealed class InvalidInputException(string message, IReadOnlyDictionary<string, string[]> errors)
+    : RejectedException(message, 400, "Invalid input")
+{
+    public override IReadOnlyDictionary<string, string[]> Errors { get; } = errors;
+}
+
 internal static class Validation
 {
     public static void ThrowIfInvalid<T>(IEnumerable<IValidator<T>> validators, T message)
@@ -32,7 +41,10 @@ internal static class Validation
 
         if (failures is not null)
         {
-            throw new ValidationException($"{typeof(T).Name} is invalid: {string.Join("; ", failures.Select(failure => failure.ErrorMessage))}", failures);
+            throw new InvalidInputException(
+                string.Join(" ", failures.Select(failure => failure.ErrorMessage)),
+                failures.GroupBy(failure => Rules.WireName(failure.PropertyName))
+                    .ToDictionary(group => group.Key, group => group.Select(failure => failure.ErrorMessage).ToArray()));
         }
     }
 }

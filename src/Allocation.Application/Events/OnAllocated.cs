@@ -12,7 +12,8 @@ public sealed class PublishAllocated(IEventPublisher publisher, EventContext con
 {
     public ValueTask Handle(Allocated notification, CancellationToken cancellationToken) =>
         publisher.PublishAsync(
-            new LineAllocated(notification.OrderId, notification.Sku, notification.Qty, notification.BatchReference, context.MessageId),
+            Topic.LineAllocated,
+            new LineMessage(notification.OrderId, notification.Sku, notification.Qty, notification.BatchReference, context.MessageId),
             cancellationToken);
 }
 

@@ -1,6 +1,6 @@
 namespace Allocation.Application.Ports;
 
-/// <summary>Messages the service refused, kept for operators to inspect and replay.</summary>
+/// <summary>Messages the service refused and events it gave up on, kept for operators to inspect and replay.</summary>
 public interface IDeadLetters
 {
     ValueTask<Page<DeadLetter>> ListAsync(long? after, int limit, CancellationToken cancellationToken);
@@ -11,19 +11,25 @@ public interface IDeadLetters
 }
 
 /// <param name="Source">Where it came from: <c>redis:&lt;channel&gt;</c> for inbound messages, <c>outbox:&lt;event&gt;</c> for outbound events.</param>
+/// <param name="MessageId">An outbound event's message id, which a replay sends again; null for inbound messages.</param>
 public sealed record DeadLetter(
-    long Id, string Source, string Payload, string Error, DateTimeOffset CreatedAt, DateTimeOffset? ReplayedAt, string? ReplayOutcome);
+    long Id, string Source, string Payload, string Error, DateTimeOffset CreatedAt, DateTimeOffset? ReplayedAt, string? ReplayOutcome, string? MessageId = null);
 
-/// <summary>Applies an inbound message as if it had just arrived, through the same parsing and pipeline.</summary>
-public interface IInboundMessages
+/// <summary>
+/// Sends a dead letter through again as if it had just arrived or been committed, through the same
+/// checks and pipeline as the live path. Each source of dead letters (inbound channels, the outbox) has one.
+/// </summary>
+public interface IReplayer
 {
     bool Accepts(string source);
 
-    ValueTask<InboundOutcome> ApplyAsync(string source, string payload, CancellationToken cancellationToken);
+    ValueTask<ReplayOutcome> ReplayAsync(DeadLetter deadLetter, CancellationToken cancellationToken);
 }
 
-/// <param name="Error">Why the message was refused; null when it was applied.</param>
-public sealed record InboundOutcome(string? Error)
+/// <param name="Error">Why the message was refused again; null when it was applied or sent.</param>
+public sealed record ReplayOutcome(string? Error)
 {
-    public bool Applied => Error is null;
+    public static ReplayOutcome Applied { get; } = new((string?)null);
+
+    public bool WasApplied => Error is null;
 }

@@ -1,8 +1,8 @@
 namespace Allocation.Application.Ports;
 
 /// <summary>
-/// One atomic change to the store. Nothing is kept unless <see cref="CommitAsync"/> is called; the
-/// pipeline rolls back whatever a command left uncommitted.
+/// One atomic change to the store, run by <see cref="RunAsync{T}"/>: nothing is kept unless the work
+/// calls <see cref="CommitAsync"/>, and whatever it leaves uncommitted is rolled back.
 /// </summary>
 public interface IUnitOfWork
 {
@@ -17,11 +17,8 @@ public interface IUnitOfWork
 
     /// <summary>
     /// Saves every product this unit loaded or added and records their events for dispatch, in one
-    /// transaction. Returns once the change is durable.
+    /// transaction; the caller of <see cref="RunAsync{T}"/> hears back once the change is durable.
     /// </summary>
     /// <exception cref="ConcurrencyException">A product changed since it was loaded.</exception>
     ValueTask CommitAsync(CancellationToken cancellationToken);
-
-    /// <summary>Discards uncommitted changes; does nothing when there are none.</summary>
-    ValueTask RollbackAsync(CancellationToken cancellationToken);
 }

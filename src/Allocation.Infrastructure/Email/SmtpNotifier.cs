@@ -1,5 +1,6 @@
 using Allocation.Application.Ports;
 using Allocation.Infrastructure.Telemetry;
+using MailKit;
 using MailKit.Net.Smtp;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,12 +40,24 @@ internal sealed partial class SmtpNotifier(IOptions<SmtpOptions> smtp, IOptions<
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             metrics.Email("failed");
+            if (IsOutage(exception))
+            {
+                throw new UnavailableException($"The mail server cannot be reached or asks to try later: {exception.Message}", exception);
+            }
+
             throw;
         }
 
         metrics.Email("sent");
         LogSent(subject, notifications.Value.StockAddress, messageId);
     }
+
+    // Not reaching the server, or a 4xx reply ("try again later"), is an outage that the outbox waits
+    // out; a 5xx reply is a refusal of this message, which spends its retry budget.
+    private static bool IsOutage(Exception exception) => exception
+        is System.Net.Sockets.SocketException or IOException or TimeoutException or SmtpProtocolException
+        or ServiceNotConnectedException
+        or SmtpCommandException { StatusCode: >= (SmtpStatusCode)400 and < (SmtpStatusCode)500 };
 
     [LoggerMessage(LogLevel.Information, "E-mail \"{Subject}\" sent to {To} ({MessageId})")]
     private partial void LogSent(string subject, string to, string messageId);

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Allocation.Application.Bus;
+using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
-using FluentValidation;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,11 +12,13 @@ using Microsoft.Extensions.Options;
 namespace Allocation.Infrastructure.Outbox;
 
 /// <summary>
-/// Publishes committed events to their handlers through the mediator, each event type as its own lane
-/// in commit order, so a mail server that is down never holds back <c>line_allocated</c>. An entry is
-/// marked sent only after its handlers succeeded (at-least-once); one that fails is retried with
-/// backoff, and the entries behind it wait, which keeps the lane in order. An event that fails outbound
-/// validation is a dead letter and the lane goes on.
+/// Publishes committed events to their handlers through the mediator, lane by lane in commit order, so
+/// a mail server that is down never holds back <c>line_allocated</c>. An entry is marked sent only after
+/// its handlers succeeded (at-least-once). One that fails is retried with backoff while the entries
+/// behind it wait, which keeps the lane in order, until it has failed <see cref="OutboxOptions.MaxAttempts"/>
+/// times: then it becomes a dead letter and the lane goes on. An outage (the destination cannot be
+/// reached) is waited out without spending that budget. An event that fails outbound validation is a
+/// dead letter at once. Dead letters of the outbox can be replayed (<see cref="IReplayer"/>).
 /// </summary>
 public sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes,
@@ -26,16 +28,44 @@ public sealed partial class OutboxDispatcher(
     DeadLetterStore deadLetters,
     IOptions<OutboxOptions> options,
     TimeProvider time,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    ILogger<OutboxDispatcher> logger) : BackgroundService, IReplayer
 {
+    private const string SourcePrefix = "outbox:";
+
+    /// <summary>
+    /// The lanes, each a set of event types dispatched together in commit order. Events announced
+    /// downstream share one, so that a consumer hears of a line's allocation before its cancellation;
+    /// every other type has its own.
+    /// </summary>
+    internal static readonly IReadOnlyList<string[]> Lanes = EventSerializer.EventTypes
+        .GroupBy(type => type is nameof(Allocated) or nameof(LineCancelled) ? "downstream" : type)
+        .Select(lane => lane.Order(StringComparer.Ordinal).ToArray())
+        .ToList();
+
     private readonly OutboxOptions _options = options.Value;
     private readonly Lock _stopLock = new();
     private Task? _stopping;
 
+    public bool Accepts(string source) =>
+        source.StartsWith(SourcePrefix, StringComparison.Ordinal) && EventSerializer.EventTypes.Contains(source[SourcePrefix.Length..]);
+
+    /// <summary>Sends an event the outbox gave up on again, with its message id, through the same validation and handlers.</summary>
+    public async ValueTask<ReplayOutcome> ReplayAsync(DeadLetter deadLetter, CancellationToken cancellationToken)
+    {
+        var entry = new OutboxEntry
+        {
+            Type = deadLetter.Source[SourcePrefix.Length..],
+            Payload = deadLetter.Payload,
+            MessageId = deadLetter.MessageId ?? Guid.CreateVersion7().ToString(),
+        };
+        var (kind, error) = await DispatchAsync(entry, Task.FromResult(true), new TaskCompletionSource<bool>(), cancellationToken);
+        return kind == Outcome.Delivered ? ReplayOutcome.Applied : new ReplayOutcome(error);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await DeadLetterUnknownTypesAsync(stoppingToken);
-        await Task.WhenAll(EventSerializer.EventTypes.Select(type => RunLaneAsync(type, stoppingToken)).Append(PruneAsync(stoppingToken)));
+        await Task.WhenAll(Lanes.Select(lane => RunLaneAsync(lane, stoppingToken)).Append(PruneAsync(stoppingToken)));
     }
 
     // Entries of a type this build does not know (written by a newer or older version) have no lane;
@@ -54,10 +84,7 @@ public sealed partial class OutboxDispatcher(
             {
                 foreach (var entry in unknown)
                 {
-                    var error = $"Unknown event type {entry.Type}.";
-                    LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
-                    OutboxStore.MarkRejected(connection, entry.Id, error, now);
-                    deadLetters.Record(connection, $"outbox:{entry.Type}", entry.Payload, error);
+                    GiveUp(connection, entry, $"Unknown event type {entry.Type}.", now);
                 }
             },
             cancellationToken);
@@ -87,9 +114,9 @@ public sealed partial class OutboxDispatcher(
         drain.CancelAfter(_options.ShutdownDrain);
         try
         {
-            await Task.WhenAll(EventSerializer.EventTypes.Select(async type =>
+            await Task.WhenAll(Lanes.Select(async lane =>
             {
-                while ((await DispatchLaneAsync(type, ignoreSchedule: false, drain.Token)).Kind == LaneKind.Busy)
+                while ((await DispatchLaneAsync(lane, ignoreSchedule: false, drain.Token)).Kind == LaneKind.Busy)
                 {
                 }
             }));
@@ -100,15 +127,15 @@ public sealed partial class OutboxDispatcher(
         }
     }
 
-    /// <summary>Dispatches what one lane has ready; returns whether anything was attempted.</summary>
-    internal async Task<LaneState> DispatchLaneAsync(string type, bool ignoreSchedule, CancellationToken cancellationToken)
+    /// <summary>Dispatches what one lane has ready; returns what the lane should do next.</summary>
+    internal async Task<LaneState> DispatchLaneAsync(string[] lane, bool ignoreSchedule, CancellationToken cancellationToken)
     {
-        // Allocated entries go to Redis, which runs one connection's commands in order, so a whole batch
-        // is published at once. A failure retries that entry and all after it; a connection that fails
-        // one PUBLISH fails the ones queued behind it too, so the batch does not go out of order. Other
-        // lanes change state or send mail, one entry at a time.
-        var pipelined = type == nameof(Allocated);
-        var entries = store.Pending(type, pipelined ? _options.BatchSize : 1);
+        // The downstream lane goes to Redis, so a whole batch is sent at once: each entry hands its
+        // message over in its turn (EventContext.SendInTurnAsync), and an entry that could not hand its
+        // message over stops the ones behind it, so nothing overtakes it. Other lanes change state or
+        // send mail, one entry at a time.
+        var pipelined = lane.Contains(nameof(Allocated));
+        var entries = store.Pending(lane, pipelined ? _options.BatchSize : 1);
         if (entries.Count == 0)
         {
             return LaneState.Empty;
@@ -120,45 +147,49 @@ public sealed partial class OutboxDispatcher(
             return LaneState.WaitingUntil(due);
         }
 
-        var outcomes = entries.Select(entry => DispatchAsync(entry, cancellationToken)).ToList();
-        var delivered = new List<long>(entries.Count);
-        var rejected = new List<(OutboxEntry Entry, string Error)>();
-        (OutboxEntry Entry, string Error)? failed = null;
+        var outcomes = new List<Task<(Outcome Kind, string? Error)>>(entries.Count);
+        var previous = Task.FromResult(true);
+        foreach (var entry in entries)
+        {
+            var handedOver = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            outcomes.Add(DispatchAsync(entry, previous, handedOver, cancellationToken));
+            previous = handedOver.Task;
+        }
+
+        var settled = new List<(OutboxEntry Entry, Outcome Kind, string? Error)>(entries.Count);
+        (OutboxEntry Entry, Outcome Kind, string Error)? stopped = null;
         for (var i = 0; i < entries.Count; i++)
         {
             var (kind, error) = await outcomes[i];
-            if (failed is not null)
+            if (stopped is not null)
             {
                 continue;
             }
 
-            switch (kind)
+            var entry = entries[i];
+            if (kind == Outcome.Failed && entry.Failures + 1 >= _options.MaxAttempts)
             {
-                case Outcome.Delivered:
-                    delivered.Add(entries[i].Id);
-                    break;
-                case Outcome.Rejected:
-                    rejected.Add((entries[i], error!));
-                    break;
-                default:
-                    failed = (entries[i], error!);
-                    break;
+                kind = Outcome.GivenUp;
+                error = $"gave up after {entry.Failures + 1} failed attempts: {error}";
+            }
+
+            if (kind is Outcome.Failed or Outcome.Unavailable)
+            {
+                stopped = (entry, kind, error!);
+            }
+            else
+            {
+                settled.Add((entry, kind, error));
             }
         }
 
-        var retryAt = 0L;
-        if (failed is { } failure)
-        {
-            // Logged once per attempt of the lane's head, not for every entry queued behind it.
-            retryAt = now + (long)RetryDelay(failure.Entry.Attempts + 1).TotalMilliseconds;
-            LogDispatchFailed(type, failure.Entry.MessageId, failure.Entry.Attempts + 1, failure.Error);
-        }
-
-        await RecordAsync(type, delivered, rejected, failed, retryAt, cancellationToken);
-        return failed is null ? LaneState.Busy : LaneState.WaitingUntil(retryAt);
+        var retryAt = stopped is { } head ? now + (long)Retries.OutboxDelay(head.Entry.Attempts + 1, TimeSpan.FromMilliseconds(_options.MaxRetryDelayMs)).TotalMilliseconds : 0;
+        await RecordAsync(settled, stopped, retryAt, cancellationToken);
+        ReportOutage(lane, stopped);
+        return stopped is null ? LaneState.Busy : LaneState.WaitingUntil(retryAt);
     }
 
-    private async Task RunLaneAsync(string type, CancellationToken stoppingToken)
+    private async Task RunLaneAsync(string[] lane, CancellationToken stoppingToken)
     {
         var ignoreSchedule = true;
         while (!stoppingToken.IsCancellationRequested)
@@ -168,11 +199,11 @@ public sealed partial class OutboxDispatcher(
             LaneState state;
             try
             {
-                state = await DispatchLaneAsync(type, ignoreSchedule, stoppingToken);
+                state = await DispatchLaneAsync(lane, ignoreSchedule, stoppingToken);
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                LogLaneFailed(exception, type);
+                LogLaneFailed(exception, string.Join(",", lane));
                 state = LaneState.WaitingUntil(time.GetUtcNow().ToUnixTimeMilliseconds() + _options.PollIntervalMs);
             }
 
@@ -201,7 +232,23 @@ public sealed partial class OutboxDispatcher(
         }
     }
 
-    private async Task<(Outcome Kind, string? Error)> DispatchAsync(OutboxEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes one entry in a scope of its own, after <paramref name="previous"/> handed its message
+    /// over; <paramref name="handedOver"/> tells the next entry whether this one did.
+    /// </summary>
+    private async Task<(Outcome Kind, string? Error)> DispatchAsync(
+        OutboxEntry entry, Task<bool> previous, TaskCompletionSource<bool> handedOver, CancellationToken cancellationToken)
+    {
+        var outcome = await PublishAsync(entry, previous, handedOver, cancellationToken);
+
+        // Not already told by the publisher (the entry never reached its send): a rejected entry is out of
+        // the way, anything else holds the entries behind it back.
+        handedOver.TrySetResult(outcome.Kind is Outcome.Delivered or Outcome.Rejected);
+        return outcome;
+    }
+
+    private async Task<(Outcome Kind, string? Error)> PublishAsync(
+        OutboxEntry entry, Task<bool> previous, TaskCompletionSource<bool> handedOver, CancellationToken cancellationToken)
     {
         INotification @event;
         try
@@ -214,15 +261,21 @@ public sealed partial class OutboxDispatcher(
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        scope.ServiceProvider.GetRequiredService<EventContext>().MessageId = entry.MessageId;
+        var context = scope.ServiceProvider.GetRequiredService<EventContext>();
+        context.MessageId = entry.MessageId;
+        context.FollowAfter(previous, handedOver);
         try
         {
             await scope.ServiceProvider.GetRequiredService<IPublisher>().Publish(@event, cancellationToken);
             return (Outcome.Delivered, null);
         }
-        catch (ValidationException exception)
+        catch (InvalidInputException exception)
         {
             return (Outcome.Rejected, exception.Message);
+        }
+        catch (Exception exception) when (IsOutage(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            return (Outcome.Unavailable, exception.Message);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -230,11 +283,14 @@ public sealed partial class OutboxDispatcher(
         }
     }
 
+    // An entry held back because one before it was not sent is not at fault either.
+    private static bool IsOutage(Exception exception) =>
+        exception is UnavailableException or ConcurrencyException or EventContext.NotInTurnException
+        || (exception is AggregateException aggregate && aggregate.InnerExceptions.All(IsOutage));
+
     private async Task RecordAsync(
-        string type,
-        List<long> delivered,
-        List<(OutboxEntry Entry, string Error)> rejected,
-        (OutboxEntry Entry, string Error)? failed,
+        List<(OutboxEntry Entry, Outcome Kind, string? Error)> settled,
+        (OutboxEntry Entry, Outcome Kind, string Error)? stopped,
         long retryAt,
         CancellationToken cancellationToken)
     {
@@ -242,20 +298,26 @@ public sealed partial class OutboxDispatcher(
         await writer.WriteAsync(
             connection =>
             {
-                OutboxStore.MarkDispatched(connection, delivered, now);
-                foreach (var (entry, error) in rejected)
+                OutboxStore.MarkDispatched(connection, settled.Where(item => item.Kind == Outcome.Delivered).Select(item => item.Entry.Id), now);
+                foreach (var (entry, _, error) in settled.Where(item => item.Kind is Outcome.Rejected or Outcome.GivenUp))
                 {
-                    LogRejected(entry.Type, entry.MessageId, error, entry.Payload);
-                    OutboxStore.MarkRejected(connection, entry.Id, error, now);
-                    deadLetters.Record(connection, $"outbox:{type}", entry.Payload, error);
+                    GiveUp(connection, entry, error!, now);
                 }
 
-                if (failed is { } failure)
+                if (stopped is { } head)
                 {
-                    OutboxStore.ScheduleRetry(connection, failure.Entry.Id, failure.Error, retryAt);
+                    OutboxStore.ScheduleRetry(connection, head.Entry.Id, head.Error, retryAt, spent: head.Kind == Outcome.Failed);
                 }
             },
             cancellationToken);
+    }
+
+    /// <summary>Takes the entry out of its lane and keeps it as a dead letter, which can be replayed.</summary>
+    private void GiveUp(System.Data.Common.DbConnection connection, OutboxEntry entry, string error, long now)
+    {
+        LogGaveUp(entry.Type, entry.MessageId, error, entry.Payload);
+        OutboxStore.MarkRejected(connection, entry.Id, error, now);
+        deadLetters.Record(connection, $"{SourcePrefix}{entry.Type}", entry.Payload, error, entry.MessageId);
     }
 
     private async Task PruneAsync(CancellationToken stoppingToken)
@@ -279,44 +341,4 @@ public sealed partial class OutboxDispatcher(
         {
         }
     }
-
-    // 0.25 s doubling per attempt, capped: a destination that is down for long is tried twice a minute.
-    private TimeSpan RetryDelay(int attempt) =>
-        TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelayMs, 250d * Math.Pow(2, Math.Min(attempt - 1, 20))));
-
-    [LoggerMessage(LogLevel.Warning, "Dispatching {EventType} {MessageId} failed (attempt {Attempt}); it will be retried: {Reason}")]
-    private partial void LogDispatchFailed(string eventType, string messageId, int attempt, string reason);
-
-    [LoggerMessage(LogLevel.Error, "{EventType} {MessageId} was rejected and stored as a dead letter: {Reason}. Payload: {Payload}")]
-    private partial void LogRejected(string eventType, string messageId, string reason, string payload);
-
-    [LoggerMessage(LogLevel.Warning, "The outbox did not drain within {Seconds} s of shutdown; the rest goes out after the next start")]
-    private partial void LogDrainIncomplete(double seconds);
-
-    [LoggerMessage(LogLevel.Error, "Outbox lane {EventType} failed; it resumes shortly")]
-    private partial void LogLaneFailed(Exception exception, string eventType);
-
-    private enum Outcome
-    {
-        Delivered,
-        Rejected,
-        Failed,
-    }
-}
-
-internal enum LaneKind
-{
-    Empty,
-    Busy,
-    Waiting,
-}
-
-/// <summary>What a lane should do next: sleep until a commit, go again at once, or wait until <see cref="Due"/> (Unix ms).</summary>
-internal readonly record struct LaneState(LaneKind Kind, long Due)
-{
-    public static LaneState Empty => new(LaneKind.Empty, 0);
-
-    public static LaneState Busy => new(LaneKind.Busy, 0);
-
-    public static LaneState WaitingUntil(long due) => new(LaneKind.Waiting, due);
 }

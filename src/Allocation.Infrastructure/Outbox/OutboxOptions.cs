@@ -15,6 +15,15 @@ public sealed class OutboxOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Failed deliveries of one entry before it becomes a dead letter and its lane goes on. Only
+    /// attempts the destination answered and refused count: while it cannot be reached at all (Redis
+    /// or the mail server down, the database full), entries wait without spending this, however long
+    /// the outage lasts. With the default backoff, 10 attempts span about a minute and a half.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxAttempts { get; set; } = 10;
+
     /// <summary>Longest wait between retries of an entry whose handler keeps failing.</summary>
     [Range(10, 3_600_000)]
     public int MaxRetryDelayMs { get; set; } = 30_000;

@@ -8,28 +8,20 @@ namespace Allocation.Infrastructure.Outbox;
 /// <summary>The outbox table's queries. Reads use reader connections; changes run inside a writer unit.</summary>
 public sealed class OutboxStore(SqliteDatabase database)
 {
-    /// <summary>The oldest undispatched entries of one event type, in commit order.</summary>
-    public IReadOnlyList<OutboxEntry> Pending(string type, int limit)
+    /// <summary>The oldest undispatched entries of a lane's event types, in commit order.</summary>
+    public IReadOnlyList<OutboxEntry> Pending(IReadOnlyList<string> types, int limit)
     {
         using var connection = database.OpenReader();
         return connection.Query<OutboxEntry>(
-            """
-            SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts, next_attempt_at AS NextAttemptAt
-            FROM outbox WHERE type = @type AND dispatched_at IS NULL ORDER BY id LIMIT @limit
-            """,
-            new { type, limit }).AsList();
+            $"{Select} WHERE type IN @types AND dispatched_at IS NULL ORDER BY id LIMIT @limit",
+            new { types, limit }).AsList();
     }
 
     /// <summary>Undispatched entries whose type is none of <paramref name="known"/>.</summary>
     public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known)
     {
         using var connection = database.OpenReader();
-        return connection.Query<OutboxEntry>(
-            """
-            SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts, next_attempt_at AS NextAttemptAt
-            FROM outbox WHERE dispatched_at IS NULL AND type NOT IN @known ORDER BY id
-            """,
-            new { known }).AsList();
+        return connection.Query<OutboxEntry>($"{Select} WHERE dispatched_at IS NULL AND type NOT IN @known ORDER BY id", new { known }).AsList();
     }
 
     /// <summary>How many entries wait, and since when the oldest of them (Unix ms), for health and metrics.</summary>
@@ -46,16 +38,20 @@ public sealed class OutboxStore(SqliteDatabase database)
     internal static void MarkRejected(DbConnection connection, long id, string error, long now) =>
         connection.Execute("UPDATE outbox SET dispatched_at = @now, last_error = @error WHERE id = @id", new { id, error, now });
 
-    internal static void ScheduleRetry(DbConnection connection, long id, string error, long due) =>
+    /// <param name="spent">Whether the attempt spends the entry's retry budget (an outage does not).</param>
+    internal static void ScheduleRetry(DbConnection connection, long id, string error, long due, bool spent) =>
         connection.Execute(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = @due, last_error = @error WHERE id = @id",
-            new { id, error, due });
+            "UPDATE outbox SET attempts = attempts + 1, failures = failures + @spent, next_attempt_at = @due, last_error = @error WHERE id = @id",
+            new { id, error, due, spent = spent ? 1 : 0 });
 
     /// <summary>Deletes up to <paramref name="limit"/> entries sent before <paramref name="cutoff"/>.</summary>
     internal static int Prune(DbConnection connection, long cutoff, int limit) =>
         connection.Execute(
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE dispatched_at < @cutoff LIMIT @limit)",
             new { cutoff, limit });
+
+    private const string Select =
+        "SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts, failures AS Failures, next_attempt_at AS NextAttemptAt FROM outbox";
 }
 
 public sealed class OutboxEntry
@@ -68,7 +64,11 @@ public sealed class OutboxEntry
 
     public string Payload { get; init; } = "";
 
+    /// <summary>Every try so far, outages included; sets the backoff.</summary>
     public int Attempts { get; init; }
+
+    /// <summary>Tries that spent the retry budget: the destination answered and refused.</summary>
+    public int Failures { get; init; }
 
     public long? NextAttemptAt { get; init; }
 }

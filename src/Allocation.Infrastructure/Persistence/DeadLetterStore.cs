@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Allocation.Infrastructure.Persistence;
 
-/// <summary>Durable record of every message the service refused, with why, for operators to inspect and replay.</summary>
+/// <summary>Durable record of every message the service refused and every event it gave up on, with why, for operators to inspect and replay.</summary>
 public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer, TimeProvider time) : IDeadLetters
 {
     public async ValueTask RecordAsync(string source, string payload, string error, CancellationToken cancellationToken) =>
@@ -34,13 +34,13 @@ public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer
                 new { id, outcome, now = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) }),
             cancellationToken);
 
-    internal void Record(DbConnection connection, string source, string payload, string error) =>
+    internal void Record(DbConnection connection, string source, string payload, string error, string? messageId = null) =>
         connection.Execute(
-            "INSERT INTO dead_letters (source, payload, error, created_at) VALUES (@source, @payload, @error, @createdAt)",
-            new { source, payload, error, createdAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) });
+            "INSERT INTO dead_letters (source, payload, error, created_at, message_id) VALUES (@source, @payload, @error, @createdAt, @messageId)",
+            new { source, payload, error, messageId, createdAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture) });
 
     private const string Select =
-        "SELECT id AS Id, source AS Source, payload AS Payload, error AS Error, created_at AS CreatedAt, replayed_at AS ReplayedAt, replay_outcome AS ReplayOutcome FROM dead_letters";
+        "SELECT id AS Id, source AS Source, payload AS Payload, error AS Error, created_at AS CreatedAt, replayed_at AS ReplayedAt, replay_outcome AS ReplayOutcome, message_id AS MessageId FROM dead_letters";
 
     private sealed class Row
     {
@@ -58,8 +58,10 @@ public sealed class DeadLetterStore(SqliteDatabase database, SqliteWriter writer
 
         public string? ReplayOutcome { get; init; }
 
+        public string? MessageId { get; init; }
+
         public DeadLetter ToDeadLetter() => new(
-            Id, Source, Payload, Error, Parse(CreatedAt), ReplayedAt is null ? null : Parse(ReplayedAt), ReplayOutcome);
+            Id, Source, Payload, Error, Parse(CreatedAt), ReplayedAt is null ? null : Parse(ReplayedAt), ReplayOutcome, MessageId);
 
         private static DateTimeOffset Parse(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
     }

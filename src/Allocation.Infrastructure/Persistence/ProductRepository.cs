@@ -18,29 +18,26 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
 
     public bool HasTracked => _loaded.Count > 0;
 
-    public async ValueTask<Product?> GetAsync(string sku, CancellationToken cancellationToken)
-    {
-        var connection = await uow.ConnectionAsync(cancellationToken);
-        return Load(connection, sku, _ => []);
-    }
+    public ValueTask<Product?> GetAsync(string sku, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Load(uow.Connection, sku, _ => []));
 
-    public async ValueTask<Product?> GetForOrderLineAsync(string sku, string orderId, CancellationToken cancellationToken)
+    public ValueTask<Product?> GetForOrderLineAsync(string sku, string orderId, CancellationToken cancellationToken)
     {
-        var connection = await uow.ConnectionAsync(cancellationToken);
+        var connection = uow.Connection;
         var line = connection.QuerySingleOrDefault<LineRow>(
             "SELECT orderid AS OrderId, qty AS Qty, batch_id AS BatchId FROM allocations WHERE orderid = @orderId AND sku = @sku",
             new { orderId, sku });
-        return Load(connection, sku, batch => line is not null && line.BatchId == batch.Id ? [line] : []);
+        return ValueTask.FromResult(Load(connection, sku, batch => line is not null && line.BatchId == batch.Id ? [line] : []));
     }
 
-    public async ValueTask<Product?> GetForBatchChangeAsync(string reference, int newQty, CancellationToken cancellationToken)
+    public ValueTask<Product?> GetForBatchChangeAsync(string reference, int newQty, CancellationToken cancellationToken)
     {
-        var connection = await uow.ConnectionAsync(cancellationToken);
+        var connection = uow.Connection;
         var target = connection.QuerySingleOrDefault<BatchRow>(
             $"SELECT {BatchColumns} FROM batches WHERE reference = @reference", new { reference });
         if (target is null)
         {
-            return null;
+            return ValueTask.FromResult<Product?>(null);
         }
 
         // Only the most recent lines that the new quantity no longer covers: read newest first and stop
@@ -66,14 +63,11 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
             lines.Reverse();
         }
 
-        return Load(connection, target.Sku, batch => batch.Id == target.Id ? lines : []);
+        return ValueTask.FromResult(Load(connection, target.Sku, batch => batch.Id == target.Id ? lines : []));
     }
 
-    public async ValueTask<string?> FindSkuOfBatchAsync(string reference, CancellationToken cancellationToken)
-    {
-        var connection = await uow.ConnectionAsync(cancellationToken);
-        return connection.QuerySingleOrDefault<string>("SELECT sku FROM batches WHERE reference = @reference", new { reference });
-    }
+    public ValueTask<string?> FindSkuOfBatchAsync(string reference, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(uow.Connection.QuerySingleOrDefault<string>("SELECT sku FROM batches WHERE reference = @reference", new { reference }));
 
     public void Add(Product product)
     {

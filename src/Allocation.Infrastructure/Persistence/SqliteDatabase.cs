@@ -12,6 +12,10 @@ public sealed partial class SqliteDatabase(IOptions<SqliteOptions> options, ILog
     private readonly SqliteOptions _options = options.Value;
     private readonly string _connectionString = Normalise(options.Value);
 
+    // Not pooled: the writer keeps its one connection, and one it throws away after a fault must really
+    // close, so that SQLite rolls back whatever transaction it had open.
+    private readonly string _writerConnectionString = new SqliteConnectionStringBuilder(Normalise(options.Value)) { Pooling = false }.ToString();
+
     public string ConnectionString => _connectionString;
 
     /// <summary>A pooled connection for reads; in WAL mode readers never wait for the writer.</summary>
@@ -25,7 +29,7 @@ public sealed partial class SqliteDatabase(IOptions<SqliteOptions> options, ILog
     /// <summary>A connection with the durability and locking settings every writer uses.</summary>
     public SqliteConnection OpenWriter()
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(_writerConnectionString);
         connection.Open();
         using var pragmas = connection.CreateCommand();
         pragmas.CommandText = $"""

@@ -6,14 +6,13 @@ using Microsoft.Data.Sqlite;
 namespace Allocation.Infrastructure.Persistence;
 
 /// <summary>
-/// A unit of work on the shared writer. A command runs whole on the writer (<see cref="RunAsync{T}"/>);
-/// used on its own, the unit takes the writer on first use and holds it until it commits or rolls back.
-/// Its commit writes the products it saw together with their events (into the outbox) in one transaction.
+/// A unit of work on the shared writer: a command runs whole on the writer (<see cref="RunAsync{T}"/>),
+/// and its commit writes the products it saw together with their events (into the outbox) in the
+/// unit's savepoint; the writer answers the caller once the group the unit ran in is durable.
 /// </summary>
-public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : IUnitOfWork, IAsyncDisposable
+public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : IUnitOfWork
 {
     private WriteUnit? _unit;
-    private bool _onWriter;
     private ProductRepository? _products;
 
     public IProductRepository Products => _products ??= new ProductRepository(this);
@@ -24,7 +23,6 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
             async unit =>
             {
                 _unit = unit;
-                _onWriter = true;
                 try
                 {
                     return await work(cancellationToken);
@@ -32,22 +30,20 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
                 finally
                 {
                     _unit = null;
-                    _onWriter = false;
                     _products?.Clear();
                 }
             },
             cancellationToken);
     }
 
-    public async ValueTask CommitAsync(CancellationToken cancellationToken)
+    public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
-        if (_products is null || !_products.HasTracked)
+        var unit = Unit;
+        if (_products is not { HasTracked: true })
         {
-            await RollbackAsync(cancellationToken);
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        var unit = _unit ??= await writer.BeginAsync(cancellationToken);
         try
         {
             _products.Persist(unit.Connection, new OutboxWriter(unit, time));
@@ -58,33 +54,12 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
         }
 
         _products.Clear();
-        if (_onWriter)
-        {
-            // The writer keeps the unit and answers the caller once its group is durable.
-            unit.Keep();
-            return;
-        }
-
-        _unit = null;
-
-        // Not cancellable: once the unit is in a group, the caller must learn whether it committed.
-        await unit.CommitAsync();
-    }
-
-    public ValueTask RollbackAsync(CancellationToken cancellationToken)
-    {
-        if (!_onWriter)
-        {
-            _unit?.Rollback();
-            _unit = null;
-        }
-
-        _products?.Clear();
+        unit.Keep();
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask DisposeAsync() => RollbackAsync(CancellationToken.None);
+    internal DbConnection Connection => Unit.Connection;
 
-    internal async ValueTask<DbConnection> ConnectionAsync(CancellationToken cancellationToken) =>
-        (_unit ??= await writer.BeginAsync(cancellationToken)).Connection;
+    private WriteUnit Unit =>
+        _unit ?? throw new InvalidOperationException("A unit of work is used inside IUnitOfWork.RunAsync, which gives it the writer.");
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
+using Allocation.Application.Ports;
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Telemetry;
 using Mediator;
@@ -65,15 +66,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             },
             cancellationToken);
 
-    /// <summary>
-    /// Takes the writer for as long as the caller keeps the unit open, until it calls
-    /// <see cref="WriteUnit.CommitAsync"/> or <see cref="WriteUnit.Rollback"/>. Nothing else writes
-    /// meanwhile, so this is for callers that must hold a unit across their own awaits; commands use
-    /// <see cref="RunAsync{T}"/>.
-    /// </summary>
-    public Task<WriteUnit> BeginAsync(CancellationToken cancellationToken) =>
-        Enqueue(new LeaseWork(cancellationToken)).Granted;
-
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
@@ -104,10 +96,40 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
         return work;
     }
 
+    /// <summary>
+    /// Supervises the loop: nothing may stop it. A fault that escapes a group (whatever its type) fails
+    /// that group's callers, the connection and its open transaction are thrown away, and the loop
+    /// goes on with the next unit on a fresh connection.
+    /// </summary>
     private async Task RunLoopAsync()
     {
-        var reader = _queue.Reader;
         var members = new List<Work>();
+        while (true)
+        {
+            try
+            {
+                await RunGroupsAsync(members);
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogLoopFault(exception, members.Count);
+                foreach (var member in members)
+                {
+                    member.Fail(exception);
+                }
+
+                members.Clear();
+                _connection?.Dispose();
+                _connection = null;
+            }
+        }
+    }
+
+    /// <summary>Runs groups until the queue is completed; <paramref name="members"/> is the group under way.</summary>
+    private async Task RunGroupsAsync(List<Work> members)
+    {
+        var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
         {
             PreparedConnection connection;
@@ -119,9 +141,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             {
                 // The database cannot be opened: everyone waiting is told; later work tries again.
                 LogUnavailable(exception);
+                var error = exception is SqliteException sqlite ? Errors.Translate(sqlite) : new UnavailableException("The database cannot be opened.", exception);
                 while (reader.TryRead(out var waiting))
                 {
-                    waiting.Fail(exception);
+                    waiting.Fail(error);
                 }
 
                 continue;
@@ -155,6 +178,7 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                     continue;
                 }
 
+                members.Add(work);
                 var unit = new WriteUnit(connection);
                 var keep = await work.ExecuteAsync(unit);
                 try
@@ -171,12 +195,10 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
                     }
 
                     work.Unit = unit;
-                    members.Add(work);
                 }
                 catch (SqliteException exception)
                 {
                     // SQLite rolled the whole transaction back (disk full, I/O error): the group is lost.
-                    members.Add(work);
                     Abandon(connection, members, exception);
                     begun = false;
                 }
@@ -201,14 +223,18 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             return;
         }
 
+        // Committed: every caller hears so first, whatever counting the events does after.
+        foreach (var member in members)
+        {
+            member.Complete();
+        }
+
         foreach (var member in members)
         {
             if (member.Unit is { Kept: true, Events: { } events })
             {
                 _metrics.Committed(events);
             }
-
-            member.Complete();
         }
 
         members.Clear();
@@ -248,6 +274,9 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
 
     [LoggerMessage(LogLevel.Error, "The database cannot be opened for writing")]
     private partial void LogUnavailable(Exception exception);
+
+    [LoggerMessage(LogLevel.Error, "The writer failed while running a group of {Members} units; they were told, and it goes on with a new connection")]
+    private partial void LogLoopFault(Exception exception, int members);
 
     [LoggerMessage(LogLevel.Error, "A commit group of {Members} units was rolled back")]
     private partial void LogGroupFailed(Exception exception, int members);
@@ -328,30 +357,6 @@ public sealed partial class SqliteWriter : IAsyncDisposable, IDisposable
             return unit.Kept;
         }
     }
-
-    private sealed class LeaseWork(CancellationToken cancellation) : Work(cancellation)
-    {
-        private readonly TaskCompletionSource<WriteUnit> _granted = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<WriteUnit> Granted => _granted.Task;
-
-        public override void Complete() => Unit?.Durable?.TrySetResult();
-
-        public override void Fail(Exception exception)
-        {
-            if (!_granted.TrySetException(exception))
-            {
-                Unit?.Durable?.TrySetException(exception);
-            }
-        }
-
-        protected override async ValueTask<bool> RunAsync(WriteUnit unit)
-        {
-            var ended = unit.Lease();
-            _granted.TrySetResult(unit);
-            return await ended;
-        }
-    }
 }
 
 /// <summary>One unit of work's turn on the writer connection, inside its own savepoint.</summary>
@@ -369,35 +374,8 @@ public sealed class WriteUnit
     /// <summary>The events the unit recorded in the outbox, counted once it is durable.</summary>
     internal List<INotification>? Events { get; private set; }
 
-    // Only a unit taken with BeginAsync has a caller to hear from and to answer; units run by the loop have neither.
-    private TaskCompletionSource<bool>? _ended;
-
-    internal TaskCompletionSource? Durable { get; private set; }
-
     /// <summary>Keeps the unit's changes when it ends.</summary>
     public void Keep() => Kept = true;
-
-    /// <summary>Ends a unit taken with <see cref="SqliteWriter.BeginAsync"/>, keeping its changes; completes once they are durable.</summary>
-    public Task CommitAsync()
-    {
-        Keep();
-        LeaseEnded.TrySetResult(true);
-        return Durable!.Task;
-    }
-
-    /// <summary>Ends a unit taken with <see cref="SqliteWriter.BeginAsync"/>, discarding its changes.</summary>
-    public void Rollback() => LeaseEnded.TrySetResult(false);
-
-    /// <summary>Makes this a unit its caller ends; completes with whether to keep it.</summary>
-    internal Task<bool> Lease()
-    {
-        _ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        return _ended.Task;
-    }
-
-    private TaskCompletionSource<bool> LeaseEnded =>
-        _ended ?? throw new InvalidOperationException("Only a unit taken with SqliteWriter.BeginAsync is ended by its caller.");
 
     internal void RecordOutbox(IEnumerable<INotification> events)
     {

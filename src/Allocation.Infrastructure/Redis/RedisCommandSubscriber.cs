@@ -1,14 +1,15 @@
 using System.Text;
+using Allocation.Application.Bus;
 using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Infrastructure.Telemetry;
-using FluentValidation;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 using StackExchange.Redis;
 
 namespace Allocation.Infrastructure.Redis;
@@ -24,9 +25,8 @@ public sealed partial class RedisCommandSubscriber(
     DeadLetterStore deadLetters,
     ServiceMetrics metrics,
     IOptions<MessagingOptions> options,
-    ILogger<RedisCommandSubscriber> logger) : BackgroundService, IInboundMessages
+    ILogger<RedisCommandSubscriber> logger) : BackgroundService, IReplayer
 {
-    private const int MaxAttempts = 3;
     private int _listening;
     private const string SourcePrefix = "redis:";
     private readonly MessagingOptions _options = options.Value;
@@ -50,16 +50,14 @@ public sealed partial class RedisCommandSubscriber(
         source.StartsWith(SourcePrefix, StringComparison.Ordinal) && _routes.ContainsKey(source[SourcePrefix.Length..]);
 
     /// <summary>Applies a stored message (a dead letter being replayed) as if it had just arrived.</summary>
-    public async ValueTask<InboundOutcome> ApplyAsync(string source, string payload, CancellationToken cancellationToken) =>
-        Accepts(source)
-            ? await ApplyToChannelAsync(source[SourcePrefix.Length..], Encoding.UTF8.GetBytes(payload), cancellationToken)
-            : new InboundOutcome($"{source} is not an inbound channel of this service");
+    public async ValueTask<ReplayOutcome> ReplayAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
+        await ApplyToChannelAsync(deadLetter.Source[SourcePrefix.Length..], Encoding.UTF8.GetBytes(deadLetter.Payload), cancellationToken);
 
     /// <summary>Handles one message as the consumer does: applied, or refused and stored as a dead letter.</summary>
     public async Task HandleAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var outcome = await ApplyToChannelAsync(channel, payload, cancellationToken);
-        metrics.Inbound(channel, outcome.Applied);
+        metrics.Inbound(channel, outcome.WasApplied);
         if (outcome.Error is { } error)
         {
             var text = Encoding.UTF8.GetString(payload.Span[..Math.Min(payload.Length, _options.MaxInboundBytes)]);
@@ -68,11 +66,11 @@ public sealed partial class RedisCommandSubscriber(
         }
     }
 
-    private async ValueTask<InboundOutcome> ApplyToChannelAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private async ValueTask<ReplayOutcome> ApplyToChannelAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (payload.Length > _options.MaxInboundBytes)
         {
-            return new InboundOutcome($"payload of {payload.Length} bytes exceeds the limit of {_options.MaxInboundBytes}");
+            return new ReplayOutcome($"payload of {payload.Length} bytes exceeds the limit of {_options.MaxInboundBytes}");
         }
 
         object command;
@@ -82,30 +80,34 @@ public sealed partial class RedisCommandSubscriber(
         }
         catch (InvalidMessageException exception)
         {
-            return new InboundOutcome(exception.Message);
+            return new ReplayOutcome(exception.Message);
         }
 
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(Retries.OnRetry, (attempt, exception) => LogRetrying(channel, attempt, exception.Message));
+        try
         {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<ISender>().Send(command, cancellationToken);
-                return new InboundOutcome(null);
-            }
-            catch (Exception exception) when (exception is ValidationException or UnknownBatchException)
-            {
-                return new InboundOutcome(exception.Message);
-            }
-            catch (Exception exception) when (attempt < MaxAttempts && !cancellationToken.IsCancellationRequested)
-            {
-                LogRetrying(channel, attempt, exception.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), cancellationToken);
-            }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-            {
-                return new InboundOutcome($"failed after {MaxAttempts} attempts: {exception.Message}");
-            }
+            await Retries.Inbound.ExecuteAsync(
+                static async (context, state) =>
+                {
+                    await using var scope = state.scopes.CreateAsyncScope();
+                    await scope.ServiceProvider.GetRequiredService<ISender>().Send(state.command, context.CancellationToken);
+                },
+                context,
+                (scopes, command));
+            return ReplayOutcome.Applied;
+        }
+        catch (RejectedException exception)
+        {
+            return new ReplayOutcome(exception.Message);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ReplayOutcome($"failed after retries: {exception.Message}");
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -156,32 +158,29 @@ public sealed partial class RedisCommandSubscriber(
     // Redis may be away at start-up; once subscribed, StackExchange.Redis re-subscribes after reconnects.
     private async Task<ChannelMessageQueue?> SubscribeAsync(IConnectionMultiplexer multiplexer, string channel, CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
-            {
-                return await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
-            }
-            catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
-            {
-                // The failed attempt's queue stays registered, and StackExchange.Redis subscribes it once
-                // connected: it would take the channel's messages and nobody would read them.
-                await ForgetAsync(multiplexer, channel);
-                try
+            return await Retries.Reconnect(exception => exception is RedisException or RedisTimeoutException).ExecuteAsync(
+                async token =>
                 {
-                    await Task.Delay(delay, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return null;
-                }
-
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
-            }
+                    try
+                    {
+                        return await multiplexer.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
+                    }
+                    catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+                    {
+                        // The failed attempt's queue stays registered, and StackExchange.Redis subscribes it once
+                        // connected: it would take the channel's messages and nobody would read them.
+                        await ForgetAsync(multiplexer, channel);
+                        throw;
+                    }
+                },
+                stoppingToken);
         }
-
-        return null;
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return null;
+        }
     }
 
     private static async Task ForgetAsync(IConnectionMultiplexer multiplexer, string channel)

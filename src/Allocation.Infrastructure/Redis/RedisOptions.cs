@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Allocation.Application.Ports;
 
 namespace Allocation.Infrastructure.Redis;
 
@@ -15,7 +16,7 @@ public sealed class RedisOptions
     public bool Embedded { get; set; }
 }
 
-/// <summary>Configuration section <c>Messaging</c>: channel names.</summary>
+/// <summary>Configuration section <c>Messaging</c>: channel names and inbound limits.</summary>
 public sealed class MessagingOptions
 {
     public const string Section = "Messaging";
@@ -25,6 +26,17 @@ public sealed class MessagingOptions
 
     [Required(AllowEmptyStrings = false, ErrorMessage = "Messaging:OutboundChannel must name a Redis channel.")]
     public string OutboundChannel { get; set; } = "line_allocated";
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Messaging:DeallocatedChannel must name a Redis channel.")]
+    public string DeallocatedChannel { get; set; } = "line_deallocated";
+
+    /// <summary>The channel each outbound topic goes out on.</summary>
+    public string ChannelOf(Topic topic) => topic switch
+    {
+        Topic.LineAllocated => OutboundChannel,
+        Topic.LineDeallocated => DeallocatedChannel,
+        _ => throw new ArgumentOutOfRangeException(nameof(topic), topic, "No channel for this topic."),
+    };
 
     /// <summary>Inbound messages larger than this are dead letters without being parsed.</summary>
     [Range(64, 16 * 1024 * 1024)]

@@ -8,7 +8,7 @@ namespace Allocation.Infrastructure.Redis;
 /// <summary>The contract's Redis payloads, written and read field by field so that names and types are exact.</summary>
 internal static class Wire
 {
-    public static byte[] Serialize(LineAllocated message)
+    public static byte[] Serialize(LineMessage message)
     {
         var buffer = new ArrayBufferWriter<byte>(192);
         using (var writer = new Utf8JsonWriter(buffer))

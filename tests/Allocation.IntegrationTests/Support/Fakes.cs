@@ -6,12 +6,12 @@ namespace Allocation.IntegrationTests.Support;
 internal sealed class RecordingEventPublisher(int failures = 0) : IEventPublisher
 {
     private readonly Lock _lock = new();
-    private readonly List<LineAllocated> _published = [];
+    private readonly List<LineMessage> _published = [];
     private int _failuresLeft = failures;
 
     public int FailedCalls { get; private set; }
 
-    public IReadOnlyList<LineAllocated> Published
+    public IReadOnlyList<LineMessage> Published
     {
         get
         {
@@ -22,7 +22,7 @@ internal sealed class RecordingEventPublisher(int failures = 0) : IEventPublishe
         }
     }
 
-    public ValueTask PublishAsync(LineAllocated message, CancellationToken cancellationToken)
+    public ValueTask PublishAsync(Topic topic, LineMessage message, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
@@ -30,7 +30,7 @@ internal sealed class RecordingEventPublisher(int failures = 0) : IEventPublishe
             {
                 _failuresLeft--;
                 FailedCalls++;
-                throw new InvalidOperationException("The destination is down.");
+                throw new UnavailableException("The destination is down.");
             }
 
             _published.Add(message);
@@ -66,7 +66,7 @@ internal sealed class RecordingNotifier(bool down = false) : INotifier
             if (down)
             {
                 FailedCalls++;
-                throw new InvalidOperationException("The mail server is down.");
+                throw new UnavailableException("The mail server is down.");
             }
 
             _sent.Add(new Notification(subject, body, messageId));

@@ -70,6 +70,21 @@ internal sealed class ServiceInstance : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
     }
 
+    /// <summary>Runs <paramref name="work"/> as one unit of work on the writer, as the pipeline runs a command.</summary>
+    public async Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work)
+    {
+        await using var scope = CreateScope();
+        var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
+        return await uow.RunAsync(async _ => await work(uow), default);
+    }
+
+    public Task InUnitAsync(Func<SqliteUnitOfWork, Task> work) =>
+        InUnitAsync(async uow =>
+        {
+            await work(uow);
+            return true;
+        });
+
     public async Task PublishAsync<TNotification>(TNotification notification)
         where TNotification : INotification
     {

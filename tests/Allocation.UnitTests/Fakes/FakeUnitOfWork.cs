@@ -26,8 +26,22 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
 
     public IReadOnlyList<INotification> CommittedEvents => _committedEvents;
 
-    public ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken) =>
-        work(cancellationToken);
+    /// <summary>Runs the work; what it loaded or added and did not commit is discarded, as a rolled-back unit.</summary>
+    public async ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await work(cancellationToken);
+        }
+        finally
+        {
+            if (_products.Seen.Count > 0)
+            {
+                DiscardedUnits++;
+                _products.ForgetSeen();
+            }
+        }
+    }
 
     public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
@@ -51,17 +65,6 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
 
         _products.SaveSeen();
         Commits++;
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask RollbackAsync(CancellationToken cancellationToken)
-    {
-        if (_products.Seen.Count > 0)
-        {
-            DiscardedUnits++;
-            _products.ForgetSeen();
-        }
-
         return ValueTask.CompletedTask;
     }
 

@@ -1,6 +1,6 @@
+using Allocation.Application.Bus;
 using Allocation.Application.Commands;
 using Allocation.Domain;
-using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
@@ -75,7 +75,7 @@ public class AllocateTests : BusFixture
         var lookups = Bus.UnitOfWork.Repository.Lookups;
         var commits = Bus.UnitOfWork.CommitAttempts;
 
-        await Should.ThrowAsync<ValidationException>(() => Bus.SendAsync(command));
+        await Should.ThrowAsync<InvalidInputException>(() => Bus.SendAsync(command));
 
         Bus.UnitOfWork.Repository.Lookups.ShouldBe(lookups);
         Bus.UnitOfWork.CommitAttempts.ShouldBe(commits);

@@ -1,6 +1,6 @@
+using Allocation.Application.Bus;
 using Allocation.Application.Commands;
 using Allocation.Domain;
-using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
@@ -51,7 +51,7 @@ public class ChangeBatchQuantityTests : BusFixture
     {
         var lookups = Bus.UnitOfWork.Repository.Lookups;
 
-        await Should.ThrowAsync<ValidationException>(() => Bus.SendAsync(command));
+        await Should.ThrowAsync<InvalidInputException>(() => Bus.SendAsync(command));
 
         Bus.UnitOfWork.Repository.Lookups.ShouldBe(lookups);
         Bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].PurchasedQuantity.ShouldBe(100);

@@ -1,6 +1,6 @@
+using Allocation.Application.Bus;
 using Allocation.Application.Commands;
 using Allocation.Domain;
-using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
@@ -76,7 +76,7 @@ public class CreateBatchTests : BusFixture
     [TestCaseSource(nameof(InvalidCommands))]
     public async Task InvalidCommandsAreRefusedBeforeTheHandler(CreateBatch command)
     {
-        await Should.ThrowAsync<ValidationException>(() => Bus.SendAsync(command));
+        await Should.ThrowAsync<InvalidInputException>(() => Bus.SendAsync(command));
 
         Bus.UnitOfWork.Repository.Lookups.ShouldBe(0);
         Bus.UnitOfWork.CommitAttempts.ShouldBe(0);

@@ -1,5 +1,5 @@
+using Allocation.Application.Bus;
 using Allocation.Domain;
-using FluentValidation;
 
 namespace Allocation.UnitTests.Handlers;
 
@@ -8,7 +8,7 @@ public class NotificationPublisherTests : BusFixture
     [TestCaseSource(nameof(InvalidEvents))]
     public async Task AnAllocatedEventThatFailsValidationReachesNoHandler(Allocated invalid)
     {
-        await Should.ThrowAsync<ValidationException>(() => Bus.PublishAsync(invalid, "message-1"));
+        await Should.ThrowAsync<InvalidInputException>(() => Bus.PublishAsync(invalid, "message-1"));
 
         Bus.Publisher.Published.ShouldBeEmpty();
     }

@@ -11,7 +11,7 @@ public class PublishAllocatedTests : BusFixture
     {
         await Bus.PublishAsync(new Allocated("order-1", "POPULAR-CURTAINS", 4, "batch-1"), "message-42");
 
-        Bus.Publisher.Published.ShouldBe([new LineAllocated("order-1", "POPULAR-CURTAINS", 4, "batch-1", "message-42")]);
+        Bus.Publisher.Published.ShouldBe([new LineMessage("order-1", "POPULAR-CURTAINS", 4, "batch-1", "message-42")]);
     }
 
     [Test]

@@ -22,8 +22,8 @@ public class ReallocateTests : BusFixture
         product.Batches.Select(batch => batch.AvailableQuantity).ShouldBe([10, 30]);
         var reallocated = Bus.Dispatched.Single(dispatched => dispatched.Event.Equals(new Allocated("order-1", "INDIFFERENT-TABLE", 20, "batch-2")));
         Bus.Publisher.Published.ShouldBe([
-            new LineAllocated("order-1", "INDIFFERENT-TABLE", 20, "batch-1", Bus.Dispatched[0].MessageId),
-            new LineAllocated("order-1", "INDIFFERENT-TABLE", 20, "batch-2", reallocated.MessageId),
+            new LineMessage("order-1", "INDIFFERENT-TABLE", 20, "batch-1", Bus.Dispatched[0].MessageId),
+            new LineMessage("order-1", "INDIFFERENT-TABLE", 20, "batch-2", reallocated.MessageId),
         ]);
         Bus.Notifier.Sent.ShouldBeEmpty();
     }
