@@ -26,6 +26,7 @@ public class OpenApiTests
         [
             "post /add_batch",
             "post /allocate",
+            "post /deallocate",
             "get /allocations/{orderid}",
             "get /products",
             "get /products/{sku}",
