@@ -173,6 +173,88 @@ public class OutboxTests : DatabaseFixture
     }
 
     [Test]
+    public async Task AnEntryRefusedUntilItsRetryBudgetIsSpentBecomesADeadLetterAndItsLaneGoesOn()
+    {
+        var instance = CreateInstance(
+            notifier: new RecordingNotifier(refuses: subject => subject.EndsWith(Sku, StringComparison.Ordinal)),
+            settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "3" });
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
+        await instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 1));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-2", "BLUE-VASE", 5)));
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(2), "the refused entry is given up and the next one sent");
+
+        _notifier.FailedCalls.ShouldBe(3);
+        _notifier.Sent.Select(mail => mail.Subject).ShouldBe(["Out of stock for BLUE-VASE"]);
+        var refused = Database.Outbox()[0];
+        var deadLetter = Database.DeadLetters().ShouldHaveSingleItem();
+        deadLetter.Source.ShouldBe("outbox:OutOfStock");
+        deadLetter.Payload.ShouldBe(refused.Payload);
+        deadLetter.MessageId.ShouldBe(refused.MessageId);
+        deadLetter.Error.ShouldBe("gave up after 3 failed attempts: 550 mailbox unavailable");
+    }
+
+    [Test]
+    public async Task AnOutageIsWaitedOutWithoutSpendingTheRetryBudget()
+    {
+        var instance = CreateInstance(notifier: new RecordingNotifier(down: true), settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "2" });
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => _notifier.FailedCalls >= 6, "the mail server is tried well past the budget");
+
+        _notifier.Down = false;
+        await Eventually.Until(() => AllDispatched(1), "the e-mail goes out once the server is back");
+
+        _notifier.Sent.Select(mail => mail.Subject).ShouldBe(["Out of stock for RED-CHAIR"]);
+        Database.DeadLetters().ShouldBeEmpty();
+        var entry = Database.Outbox().ShouldHaveSingleItem();
+        entry.Failures.ShouldBe(0);
+        entry.Attempts.ShouldBeGreaterThanOrEqualTo(6);
+    }
+
+    [Test]
+    public async Task AGivenUpEventReplayedOnceItsDestinationTakesItIsSentWithItsMessageId()
+    {
+        var instance = CreateInstance(notifier: new RecordingNotifier(refuses: _ => true), settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "1" });
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
+        await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(1), "the refused entry is given up");
+        var id = Database.Scalar<long>("SELECT id FROM dead_letters");
+        var refused = await instance.SendAsync(new ReplayDeadLetter(id));
+        _notifier.Refuses = null;
+
+        var replayed = await instance.SendAsync(new ReplayDeadLetter(id));
+
+        refused.Error.ShouldBe("550 mailbox unavailable");
+        replayed.WasApplied.ShouldBeTrue();
+        _notifier.Sent.ShouldBe([new Notification("Out of stock for RED-CHAIR", _notifier.Sent[0].Body, Database.Outbox()[0].MessageId)]);
+        Database.Scalar<string>("SELECT replay_outcome FROM dead_letters").ShouldBe("applied");
+        await Should.ThrowAsync<NotReplayableException>(() => instance.SendAsync(new ReplayDeadLetter(id)));
+    }
+
+    [Test]
+    public async Task ACancellationGoesOutAfterTheAllocationOfItsLineInOneLane()
+    {
+        var instance = CreateInstance();
+        await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+        await instance.SendAsync(new Allocate("order-1", Sku, 2));
+        await instance.SendAsync(new Deallocate("order-1", Sku));
+        await instance.SendAsync(new Allocate("order-2", Sku, 3));
+
+        await instance.StartOutboxAsync();
+        await Eventually.Until(() => AllDispatched(3), "every entry is marked dispatched");
+
+        _publisher.Sent.Select(sent => (sent.Topic, sent.Message.OrderId)).ShouldBe(
+            [(Topic.LineAllocated, "order-1"), (Topic.LineDeallocated, "order-1"), (Topic.LineAllocated, "order-2")]);
+        _publisher.Sent.Select(sent => sent.Message.MessageId).ShouldBe(Database.Outbox().Select(row => row.MessageId));
+        Database.Allocations().ShouldBe([("order-2", "batch-1")]);
+    }
+
+    [Test]
     public async Task DispatchedEntriesArePrunedAfterTheRetentionWhilePendingOnesStay()
     {
         var instance = CreateInstance(

@@ -22,6 +22,7 @@ public sealed class AllocationApp : WebApplicationFactory<Program>
         var suffix = Guid.NewGuid().ToString("N")[..8];
         InboundChannel = $"change_batch_quantity.{suffix}";
         OutboundChannel = $"line_allocated.{suffix}";
+        DeallocatedChannel = $"line_deallocated.{suffix}";
         _settings = new(StringComparer.Ordinal)
         {
             ["ConnectionStrings:Allocation"] = Database.ConnectionString,
@@ -29,6 +30,7 @@ public sealed class AllocationApp : WebApplicationFactory<Program>
             ["Redis:Embedded"] = "false",
             ["Messaging:InboundChannel"] = InboundChannel,
             ["Messaging:OutboundChannel"] = OutboundChannel,
+            ["Messaging:DeallocatedChannel"] = DeallocatedChannel,
             ["Outbox:PollIntervalMs"] = "200",
             ["Logging:Json"] = "false",
             ["Serilog:MinimumLevel:Default"] = "Warning",
@@ -63,6 +65,8 @@ public sealed class AllocationApp : WebApplicationFactory<Program>
     public string InboundChannel { get; }
 
     public string OutboundChannel { get; }
+
+    public string DeallocatedChannel { get; }
 
     private bool OwnsDatabase { get; }
 

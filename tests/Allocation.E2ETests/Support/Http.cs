@@ -12,6 +12,9 @@ public static class Http
     public static Task<HttpResponseMessage> AllocateAsync(this HttpClient client, string orderId, string sku, int qty) =>
         client.PostAsJsonAsync("/allocate", new Dictionary<string, object?> { ["orderid"] = orderId, ["sku"] = sku, ["qty"] = qty });
 
+    public static Task<HttpResponseMessage> DeallocateAsync(this HttpClient client, string orderId, string sku) =>
+        client.PostAsJsonAsync("/deallocate", new Dictionary<string, object?> { ["orderid"] = orderId, ["sku"] = sku });
+
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json) =>
         client.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 

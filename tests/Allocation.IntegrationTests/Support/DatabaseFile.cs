@@ -44,11 +44,14 @@ internal static class DatabaseFile
         database.Query<(string, string)>(
             "SELECT a.orderid, b.reference FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id");
 
+    public static List<(string Source, string Payload, string Error, string? MessageId)> DeadLetters(this TestDatabase database) =>
+        database.Query<(string, string, string, string?)>("SELECT source, payload, error, message_id FROM dead_letters ORDER BY id");
+
     public static List<OutboxRow> Outbox(this TestDatabase database) =>
         database.Query<OutboxRow>(
             """
             SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts,
-                   last_error AS LastError, dispatched_at AS DispatchedAt
+                   failures AS Failures, last_error AS LastError, dispatched_at AS DispatchedAt
             FROM outbox ORDER BY id
             """);
 }
@@ -64,6 +67,8 @@ internal sealed class OutboxRow
     public string Payload { get; init; } = "";
 
     public int Attempts { get; init; }
+
+    public int Failures { get; init; }
 
     public string? LastError { get; init; }
 

@@ -6,18 +6,22 @@ namespace Allocation.IntegrationTests.Support;
 internal sealed class RecordingEventPublisher(int failures = 0) : IEventPublisher
 {
     private readonly Lock _lock = new();
-    private readonly List<LineMessage> _published = [];
+    private readonly List<(Topic Topic, LineMessage Message)> _sent = [];
     private int _failuresLeft = failures;
 
     public int FailedCalls { get; private set; }
 
-    public IReadOnlyList<LineMessage> Published
+    /// <summary>What went out on <c>line_allocated</c>.</summary>
+    public IReadOnlyList<LineMessage> Published => Sent.Where(sent => sent.Topic == Topic.LineAllocated).Select(sent => sent.Message).ToList();
+
+    /// <summary>Everything that went out, on every topic, in order.</summary>
+    public IReadOnlyList<(Topic Topic, LineMessage Message)> Sent
     {
         get
         {
             lock (_lock)
             {
-                return [.. _published];
+                return [.. _sent];
             }
         }
     }
@@ -33,20 +37,29 @@ internal sealed class RecordingEventPublisher(int failures = 0) : IEventPublishe
                 throw new UnavailableException("The destination is down.");
             }
 
-            _published.Add(message);
+            _sent.Add((topic, message));
         }
 
         return ValueTask.CompletedTask;
     }
 }
 
-/// <summary>Stands in for e-mail: records every message, or fails every call when the mail server is down.</summary>
-internal sealed class RecordingNotifier(bool down = false) : INotifier
+/// <summary>
+/// Stands in for e-mail: records every message, or fails every call when the mail server is down, or
+/// refuses (as a server answering 5xx) the messages <paramref name="refuses"/> picks by subject.
+/// </summary>
+internal sealed class RecordingNotifier(bool down = false, Func<string, bool>? refuses = null) : INotifier
 {
     private readonly Lock _lock = new();
     private readonly List<Notification> _sent = [];
 
     public int FailedCalls { get; private set; }
+
+    /// <summary>Which subjects the server refuses; settable, so a test can fix the server and replay.</summary>
+    public Func<string, bool>? Refuses { get; set; } = refuses;
+
+    /// <summary>Whether the server cannot be reached at all.</summary>
+    public bool Down { get; set; } = down;
 
     public IReadOnlyList<Notification> Sent
     {
@@ -63,10 +76,16 @@ internal sealed class RecordingNotifier(bool down = false) : INotifier
     {
         lock (_lock)
         {
-            if (down)
+            if (Down)
             {
                 FailedCalls++;
                 throw new UnavailableException("The mail server is down.");
+            }
+
+            if (Refuses?.Invoke(subject) == true)
+            {
+                FailedCalls++;
+                throw new InvalidOperationException("550 mailbox unavailable");
             }
 
             _sent.Add(new Notification(subject, body, messageId));

@@ -70,6 +70,13 @@ internal sealed class ServiceInstance : IAsyncDisposable
         return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
     }
 
+    /// <summary>Sends a request that is not a command (it runs no unit of work of its own), such as a replay.</summary>
+    public async Task<TResponse> SendAsync<TResponse>(IRequest<TResponse> request)
+    {
+        await using var scope = CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(request);
+    }
+
     /// <summary>Runs <paramref name="work"/> as one unit of work on the writer, as the pipeline runs a command.</summary>
     public async Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work)
     {

@@ -353,6 +353,65 @@ public class ProductTests
         Should.Throw<ArgumentException>(() => new Product(Sku, batches));
     }
 
+    [Test]
+    public void DeallocatingFreesTheLinesQuantityInItsBatch()
+    {
+        var product = ProductWith(("batch-1", 20, null), ("batch-2", 20, Later));
+        product.Allocate(new OrderLine("order-1", Sku, 2));
+        product.Allocate(new OrderLine("order-2", Sku, 5));
+        product.ClearEvents();
+
+        var reference = product.Deallocate("order-1");
+
+        reference.ShouldBe("batch-1");
+        product.Batches[0].AvailableQuantity.ShouldBe(15);
+        product.Batches[0].Allocations.ShouldBe([new OrderLine("order-2", Sku, 5)]);
+        product.Events.ShouldBe([new LineCancelled("order-1", Sku, 2, "batch-1")]);
+    }
+
+    [Test]
+    public void DeallocatingMovesTheVersionOn()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+        product.Allocate(new OrderLine("order-1", Sku, 2));
+        var version = product.VersionNumber;
+
+        product.Deallocate("order-1");
+
+        product.VersionNumber.ShouldBe(version + 1);
+    }
+
+    [Test]
+    public void DeallocatingALineThatIsNotAllocatedIsRefusedAndChangesNothing()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+        product.Allocate(new OrderLine("order-1", Sku, 2));
+        product.ClearEvents();
+        var version = product.VersionNumber;
+
+        var exception = Should.Throw<LineNotAllocatedException>(() => product.Deallocate("order-2"));
+
+        exception.Message.ShouldBe($"Order order-2 has no allocated line of sku {Sku}");
+        product.VersionNumber.ShouldBe(version);
+        product.Batches[0].AvailableQuantity.ShouldBe(18);
+        product.Events.ShouldBeEmpty();
+    }
+
+    [Test]
+    public void ADeallocatedLineCanBeAllocatedAgainLater()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+        product.Allocate(new OrderLine("order-1", Sku, 2));
+        product.Deallocate("order-1");
+        product.ClearEvents();
+
+        var reference = product.Allocate(new OrderLine("order-1", Sku, 3));
+
+        reference.ShouldBe("batch-1");
+        product.Batches[0].AvailableQuantity.ShouldBe(17);
+        product.Events.ShouldBe([new Allocated("order-1", Sku, 3, "batch-1")]);
+    }
+
     [TestCase("")]
     [TestCase("  ")]
     public void RefusesAnEmptySku(string sku)
