@@ -3,6 +3,8 @@ using Allocation.Infrastructure.Email;
 using Allocation.Infrastructure.Health;
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Persistence;
+using Allocation.Infrastructure.Persistence.Postgres;
+using Allocation.Infrastructure.Persistence.Sqlite;
 using Allocation.Infrastructure.Redis;
 using Allocation.Infrastructure.Telemetry;
 using Microsoft.Data.Sqlite;
@@ -20,17 +22,23 @@ public static class DependencyInjection
     public const string ReadyTag = "ready";
 
     /// <summary>
-    /// SQLite persistence with its outbox, Redis in and out, and e-mail. Every option is validated when
-    /// the host starts, with a message naming the configuration key.
+    /// Persistence (SQLite or PostgreSQL, by <c>Database:Provider</c>) with its outbox, Redis in and out,
+    /// and e-mail. Every option is validated when the host starts, with a message naming the key.
     /// </summary>
     public static IServiceCollection AddInfrastructure(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SqliteOptions>()
-            .Bind(configuration.GetSection(SqliteOptions.Section))
+        services.AddOptions<DatabaseOptions>()
+            .Bind(configuration.GetSection(DatabaseOptions.Section))
             .Configure(options => options.ConnectionString = configuration.GetConnectionString("Allocation") ?? "")
             .ValidateDataAnnotations()
-            .Validate(options => IsValid(() => new SqliteConnectionStringBuilder(options.ConnectionString)), "ConnectionStrings:Allocation is not a valid SQLite connection string.")
+            .Validate(
+                options => options.Provider != DatabaseProvider.Sqlite || IsValid(() => new SqliteConnectionStringBuilder(options.ConnectionString)),
+                "ConnectionStrings:Allocation is not a valid SQLite connection string.")
+            .Validate(
+                options => options.Provider != DatabaseProvider.Postgres || IsValid(() => new Npgsql.NpgsqlConnectionStringBuilder(options.ConnectionString) { }.Host ?? throw new FormatException()),
+                "ConnectionStrings:Allocation is not a valid PostgreSQL connection string (Npgsql's format, e.g. \"Host=db;Database=allocation;Username=allocation;Password=...\").")
             .ValidateOnStart();
+        services.AddOptions<SqliteOptions>().Bind(configuration.GetSection(SqliteOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RedisOptions>()
             .Bind(configuration.GetSection(RedisOptions.Section))
@@ -45,14 +53,17 @@ public static class DependencyInjection
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<ServiceMetrics>();
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<SqliteWriter>();
+        services.AddSingleton<ISqlDatabase>(provider =>
+            provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+                ? ActivatorUtilities.CreateInstance<PostgresDatabase>(provider)
+                : ActivatorUtilities.CreateInstance<SqliteDatabase>(provider));
+        services.AddSingleton<Writer>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<OutboxStore>();
         services.AddSingleton<DeadLetterStore>();
         services.AddSingleton<IDeadLetters>(provider => provider.GetRequiredService<DeadLetterStore>());
-        services.AddScoped<SqliteUnitOfWork>();
-        services.AddScoped<IUnitOfWork>(provider => provider.GetRequiredService<SqliteUnitOfWork>());
+        services.AddScoped<UnitOfWork>();
+        services.AddScoped<IUnitOfWork>(provider => provider.GetRequiredService<UnitOfWork>());
         services.AddSingleton<IReadModel, ReadModel>();
 
         services.AddSingleton<RedisConnection>();
@@ -65,13 +76,15 @@ public static class DependencyInjection
                 : provider.GetRequiredService<SmtpNotifier>());
 
         services.AddHealthChecks()
-            .AddCheck<SqliteWritableCheck>("sqlite", tags: [ReadyTag])
+            .AddCheck<DatabaseWritableCheck>("database", tags: [ReadyTag])
             .AddCheck<RedisConnectedCheck>("redis", tags: [ReadyTag])
             .AddCheck<InboundSubscribedCheck>("inbound", tags: [ReadyTag])
             .AddCheck<OutboxBacklogCheck>("outbox", tags: [ReadyTag]);
 
         // Hosted services stop in reverse order: the subscriber stops taking messages before the
-        // dispatcher's final drain.
+        // dispatcher's final drain, and the lead is given up last.
+        services.AddSingleton<LeaderElection>();
+        services.AddHostedService(provider => provider.GetRequiredService<LeaderElection>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<OutboxDispatcher>());

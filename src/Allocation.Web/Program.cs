@@ -59,7 +59,7 @@ try
     var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
 
     var app = builder.Build();
-    app.Services.GetRequiredService<SqliteDatabase>().Migrate();
+    app.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
     // The DI logger, so that request logs follow the configured levels and format (the static logger is only for start-up failures).
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());

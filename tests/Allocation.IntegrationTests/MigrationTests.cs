@@ -1,6 +1,8 @@
 using Allocation.Infrastructure.Persistence;
 using Allocation.IntegrationTests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 
 namespace Allocation.IntegrationTests;
 
@@ -11,12 +13,12 @@ public class MigrationTests : DatabaseFixture
     {
         await using var instance = ServiceInstance.Create(Database.ConnectionString, migrate: false);
 
-        instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
         var objects = Database.Query<(string Type, string Name)>(
             "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'");
         objects.Where(item => item.Type == "table").Select(item => item.Name)
-            .ShouldBe(["products", "batches", "allocations", "outbox", "dead_letters", "SchemaVersions"], ignoreOrder: true);
+            .ShouldBe(["products", "batches", "allocations", "outbox", "dead_letters", "heartbeats", "SchemaVersions"], ignoreOrder: true);
         objects.Where(item => item.Type == "view").Select(item => item.Name).ShouldBe(["allocations_view"]);
     }
 
@@ -25,7 +27,7 @@ public class MigrationTests : DatabaseFixture
     {
         await using var instance = ServiceInstance.Create(Database.ConnectionString, migrate: false);
 
-        instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
         Database.Scalar<string>("PRAGMA journal_mode").ShouldBe("wal");
     }
@@ -36,7 +38,7 @@ public class MigrationTests : DatabaseFixture
         await using var instance = ServiceInstance.Create(Database.ConnectionString);
         Database.Execute("INSERT INTO products (sku, version_number) VALUES ('RED-CHAIR', 3)");
 
-        instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
         Database.Query<(string, int)>("SELECT sku, version_number FROM products").ShouldBe([("RED-CHAIR", 3)]);
     }
@@ -44,13 +46,13 @@ public class MigrationTests : DatabaseFixture
     [Test]
     public async Task EveryScriptIsRecordedOnceInSchemaVersionsHoweverOftenMigrationRuns()
     {
-        var scripts = typeof(SqliteDatabase).Assembly.GetManifestResourceNames()
+        var scripts = typeof(ISqlDatabase).Assembly.GetManifestResourceNames()
             .Where(name => name.Contains(".Persistence.Migrations.", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
             .ToList();
         await using var instance = ServiceInstance.Create(Database.ConnectionString);
 
-        instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
-        instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
         scripts.ShouldNotBeEmpty();
         Database.Query<string>("SELECT ScriptName FROM SchemaVersions").ShouldBe(scripts, ignoreOrder: true);
@@ -62,29 +64,21 @@ public class MigrationTests : DatabaseFixture
         var path = Path.Combine(Database.Folder, "data", "nested", "allocation.db");
         await using var instance = ServiceInstance.Create($"Data Source={path}", migrate: false);
 
-        instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
         File.Exists(path).ShouldBeTrue();
     }
 
-    // The working directory is process-wide: this test changes it only while nothing else runs.
     [Test]
-    [NonParallelizable]
-    public async Task MigratingCreatesTheDataFolderOfARelativePathUnderTheWorkingDirectory()
+    public async Task ARelativePathIsUnderTheServicesOwnFolderWhateverTheWorkingDirectory()
     {
-        var previous = Environment.CurrentDirectory;
-        Environment.CurrentDirectory = Database.Folder;
-        try
-        {
-            await using var instance = ServiceInstance.Create("Data Source=data/allocation.db", migrate: false);
+        await using var instance = ServiceInstance.Create(
+            "Data Source=data/allocation.db",
+            migrate: false,
+            replace: services => services.AddSingleton<IHostEnvironment>(new HostingEnvironment { ContentRootPath = Database.Folder }));
 
-            instance.Services.GetRequiredService<SqliteDatabase>().Migrate();
+        instance.Services.GetRequiredService<ISqlDatabase>().Migrate();
 
-            File.Exists(Path.Combine(Database.Folder, "data", "allocation.db")).ShouldBeTrue();
-        }
-        finally
-        {
-            Environment.CurrentDirectory = previous;
-        }
+        File.Exists(Path.Combine(Database.Folder, "data", "allocation.db")).ShouldBeTrue();
     }
 }

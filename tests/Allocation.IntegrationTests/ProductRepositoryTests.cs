@@ -229,9 +229,9 @@ public class ProductRepositoryTests : ServiceFixture
     private static T Deserialize<T>(string payload) =>
         JsonSerializer.Deserialize<T>(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
-    private Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work) => Instance.InUnitAsync(work);
+    private Task<T> InUnitAsync<T>(Func<UnitOfWork, Task<T>> work) => Instance.InUnitAsync(work);
 
-    private Task InUnitAsync(Func<SqliteUnitOfWork, Task> work) => Instance.InUnitAsync(work);
+    private Task InUnitAsync(Func<UnitOfWork, Task> work) => Instance.InUnitAsync(work);
 
     private Task SeedAsync(params (string Reference, int Qty, DateOnly? Eta)[] batches) =>
         InUnitAsync(async uow =>

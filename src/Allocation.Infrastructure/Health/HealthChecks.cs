@@ -1,24 +1,34 @@
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Infrastructure.Redis;
+using Dapper;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Allocation.Infrastructure.Health;
 
-/// <summary>Readiness: the database takes a write (an empty unit on the shared writer, rolled back).</summary>
-internal sealed class SqliteWritableCheck(SqliteWriter writer) : IHealthCheck
+/// <summary>
+/// Readiness: the database takes a real write, committed on the shared writer: this instance's row of
+/// <c>heartbeats</c>. A check that wrote nothing would pass on a full disk.
+/// </summary>
+internal sealed class DatabaseWritableCheck(ISqlDatabase database, Writer writer, TimeProvider time) : IHealthCheck
 {
+    private readonly string _instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await writer.RunAsync(_ => ValueTask.FromResult(true), cancellationToken);
-            return HealthCheckResult.Healthy("SQLite accepts writes.");
+            await writer.WriteAsync(
+                connection => connection.Execute(
+                    "INSERT INTO heartbeats (instance, beat_at) VALUES (@instance, @now) ON CONFLICT (instance) DO UPDATE SET beat_at = excluded.beat_at",
+                    new { instance = _instance, now = time.GetUtcNow().ToUnixTimeMilliseconds() }),
+                cancellationToken);
+            return HealthCheckResult.Healthy($"{database.Description} takes writes.");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy("SQLite does not accept writes.", exception);
+            return HealthCheckResult.Unhealthy($"{database.Description} does not take writes: {exception.Message}");
         }
     }
 }
@@ -32,12 +42,17 @@ internal sealed class RedisConnectedCheck(RedisConnection redis) : IHealthCheck
             : HealthCheckResult.Unhealthy("Redis is not connected; outbound events wait in the outbox."));
 }
 
-/// <summary>Readiness: the inbound channels are subscribed, so upstream messages are received.</summary>
-internal sealed class InboundSubscribedCheck(RedisCommandSubscriber subscriber) : IHealthCheck
+/// <summary>
+/// Readiness: the inbound channels are subscribed and their connection is up, so upstream messages are
+/// received; an instance standing by while another leads is ready too.
+/// </summary>
+internal sealed class InboundSubscribedCheck(RedisCommandSubscriber subscriber, RedisConnection redis, LeaderElection leader) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(subscriber.IsListening
-            ? HealthCheckResult.Healthy("Subscribed to the inbound channels.")
+        Task.FromResult(
+            !leader.IsLeader ? HealthCheckResult.Healthy("Standing by: another instance consumes the inbound channels.")
+            : !redis.IsConnected ? HealthCheckResult.Unhealthy("The inbound channels' connection is down; messages published meanwhile are lost.")
+            : subscriber.IsListening ? HealthCheckResult.Healthy("Subscribed to the inbound channels.")
             : HealthCheckResult.Unhealthy("Not yet subscribed to the inbound channels."));
 }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Allocation.Infrastructure.Persistence;
 using Microsoft.Extensions.Logging;
 
 namespace Allocation.Infrastructure.Outbox;

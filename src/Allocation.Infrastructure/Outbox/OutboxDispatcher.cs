@@ -24,7 +24,8 @@ public sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes,
     OutboxStore store,
     OutboxSignal signal,
-    SqliteWriter writer,
+    Writer writer,
+    LeaderElection leader,
     DeadLetterStore deadLetters,
     IOptions<OutboxOptions> options,
     TimeProvider time,
@@ -62,10 +63,31 @@ public sealed partial class OutboxDispatcher(
         return kind == Outcome.Delivered ? ReplayOutcome.Applied : new ReplayOutcome(error);
     }
 
+    /// <summary>Dispatches while this instance leads, so that with many instances each event goes out once.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await DeadLetterUnknownTypesAsync(stoppingToken);
-        await Task.WhenAll(Lanes.Select(lane => RunLaneAsync(lane, stoppingToken)).Append(PruneAsync(stoppingToken)));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            CancellationToken lost;
+            try
+            {
+                lost = await leader.WaitUntilLeadingAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lost);
+            try
+            {
+                await DeadLetterUnknownTypesAsync(leading.Token);
+                await Task.WhenAll(Lanes.Select(lane => RunLaneAsync(lane, leading.Token)).Append(PruneAsync(leading.Token)));
+            }
+            catch (OperationCanceledException) when (leading.IsCancellationRequested)
+            {
+            }
+        }
     }
 
     // Entries of a type this build does not know (written by a newer or older version) have no lane;
@@ -110,6 +132,11 @@ public sealed partial class OutboxDispatcher(
     private async Task DrainOnStopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        if (!leader.IsLeader)
+        {
+            return;
+        }
+
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         drain.CancelAfter(_options.ShutdownDrain);
         try

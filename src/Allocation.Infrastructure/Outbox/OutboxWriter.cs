@@ -1,8 +1,6 @@
 using System.Data.Common;
 using Allocation.Infrastructure.Persistence;
-using Dapper;
 using Mediator;
-using Microsoft.Data.Sqlite;
 
 namespace Allocation.Infrastructure.Outbox;
 
@@ -20,9 +18,7 @@ internal sealed class OutboxWriter(WriteUnit unit, TimeProvider time)
         foreach (var @event in events)
         {
             var (type, payload) = EventSerializer.Serialize(@event);
-            connection.Execute(
-                "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@messageId, @type, @payload, @now)",
-                new { messageId = Guid.CreateVersion7().ToString(), type, payload, now });
+            OutboxStore.Append(connection, Guid.CreateVersion7().ToString(), type, payload, now);
         }
 
         unit.RecordOutbox(events);

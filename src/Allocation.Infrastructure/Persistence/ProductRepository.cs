@@ -1,56 +1,66 @@
 using System.Data.Common;
-using System.Globalization;
 using Allocation.Application.Ports;
 using Allocation.Domain;
 using Allocation.Infrastructure.Outbox;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace Allocation.Infrastructure.Persistence;
 
 /// <summary>
 /// Loads products with only the lines a command needs, remembers what it loaded, and on commit writes
-/// the difference. SQL runs synchronously: SQLite is in-process and the writer is already ours.
+/// the difference. Every product is locked against other instances before it is read
+/// (<see cref="WriteUnit.LockProduct"/>), so what a unit read stays true until its group commits. SQL
+/// runs synchronously on the writer's own thread; the statements serve both databases.
 /// </summary>
-internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductRepository
+internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
 {
+    // Lines of a shrinking batch are read newest first, this many at a time, until enough are freed.
+    private const int LinePage = 64;
+
     private readonly Dictionary<string, Loaded> _loaded = new(StringComparer.Ordinal);
 
     public bool HasTracked => _loaded.Count > 0;
 
     public ValueTask<Product?> GetAsync(string sku, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Load(uow.Connection, sku, _ => []));
+        ValueTask.FromResult(Load(sku, _ => []));
 
     public ValueTask<Product?> GetForOrderLineAsync(string sku, string orderId, CancellationToken cancellationToken)
     {
-        var connection = uow.Connection;
-        var line = connection.QuerySingleOrDefault<LineRow>(
+        if (_loaded.TryGetValue(sku, out var loaded))
+        {
+            return ValueTask.FromResult<Product?>(loaded.Product);
+        }
+
+        uow.Unit.LockProduct(sku);
+        var line = uow.Connection.QuerySingleOrDefault<LineRow>(
             "SELECT orderid AS OrderId, qty AS Qty, batch_id AS BatchId FROM allocations WHERE orderid = @orderId AND sku = @sku",
             new { orderId, sku });
-        return ValueTask.FromResult(Load(connection, sku, batch => line is not null && line.BatchId == batch.Id ? [line] : []));
+        return ValueTask.FromResult(Load(sku, batch => line is not null && line.BatchId == batch.Id ? [line] : []));
     }
 
     public ValueTask<Product?> GetForBatchChangeAsync(string reference, int newQty, CancellationToken cancellationToken)
     {
-        var connection = uow.Connection;
-        var target = connection.QuerySingleOrDefault<BatchRow>(
-            $"SELECT {BatchColumns} FROM batches WHERE reference = @reference", new { reference });
-        if (target is null)
+        // A batch never changes SKU, so its SKU can be read before the product is locked.
+        var sku = SkuOfBatch(reference);
+        if (sku is null)
         {
             return ValueTask.FromResult<Product?>(null);
         }
 
-        // Only the most recent lines that the new quantity no longer covers: read newest first and stop
-        // as soon as enough quantity is freed.
+        uow.Unit.LockProduct(sku);
+        var connection = uow.Connection;
+        var target = connection.QuerySingle<BatchRow>($"SELECT {BatchColumns} FROM batches WHERE reference = @reference", new { reference });
+
+        // Only the most recent lines that the new quantity no longer covers, newest first until enough
+        // quantity is freed.
         var excess = target.AllocatedQuantity - newQty;
         var lines = new List<LineRow>();
-        if (excess > 0)
+        for (var (freed, before) = (0, long.MaxValue); freed < excess;)
         {
-            var freed = 0;
-            foreach (var line in connection.Query<LineRow>(
-                "SELECT orderid AS OrderId, qty AS Qty, batch_id AS BatchId FROM allocations WHERE batch_id = @Id ORDER BY id DESC",
-                new { target.Id },
-                buffered: false))
+            var page = connection.Query<LineRow>(
+                "SELECT id AS Id, orderid AS OrderId, qty AS Qty, batch_id AS BatchId FROM allocations WHERE batch_id = @Id AND id < @before ORDER BY id DESC LIMIT @take",
+                new { target.Id, before, take = LinePage }).AsList();
+            foreach (var line in page)
             {
                 lines.Add(line);
                 freed += line.Qty;
@@ -60,17 +70,24 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
                 }
             }
 
-            lines.Reverse();
+            if (page.Count < LinePage)
+            {
+                break;
+            }
+
+            before = page[^1].Id;
         }
 
-        return ValueTask.FromResult(Load(connection, target.Sku, batch => batch.Id == target.Id ? lines : []));
+        lines.Reverse();
+        return ValueTask.FromResult(Load(sku, batch => batch.Id == target.Id ? lines : []));
     }
 
     public ValueTask<string?> FindSkuOfBatchAsync(string reference, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(uow.Connection.QuerySingleOrDefault<string>("SELECT sku FROM batches WHERE reference = @reference", new { reference }));
+        ValueTask.FromResult(SkuOfBatch(reference));
 
     public void Add(Product product)
     {
+        uow.Unit.LockProduct(product.Sku);
         if (!_loaded.TryAdd(product.Sku, new Loaded(product, IsNew: true, product.VersionNumber, [])))
         {
             throw new InvalidOperationException($"Product {product.Sku} is already part of this unit of work.");
@@ -122,9 +139,9 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
                 var batchId = stored?.Id ?? connection.ExecuteScalar<long>(
                     """
                     INSERT INTO batches (reference, sku, purchased_quantity, allocated_quantity, eta)
-                    VALUES (@Reference, @Sku, @PurchasedQuantity, @AllocatedQuantity, @eta) RETURNING id
+                    VALUES (@Reference, @Sku, @PurchasedQuantity, @AllocatedQuantity, @Eta) RETURNING id
                     """,
-                    new { batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.AllocatedQuantity, eta = FormatEta(batch.Eta) });
+                    new { batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.AllocatedQuantity, batch.Eta });
 
                 if (stored is not null && (stored.PurchasedQuantity != batch.PurchasedQuantity || stored.AllocatedQuantity != batch.AllocatedQuantity))
                 {
@@ -152,13 +169,18 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
     private const string BatchColumns =
         "id AS Id, reference AS Reference, sku AS Sku, purchased_quantity AS PurchasedQuantity, allocated_quantity AS AllocatedQuantity, eta AS Eta";
 
-    private Product? Load(DbConnection connection, string sku, Func<BatchRow, IReadOnlyList<LineRow>> linesOf)
+    private string? SkuOfBatch(string reference) =>
+        uow.Connection.QuerySingleOrDefault<string>("SELECT sku FROM batches WHERE reference = @reference", new { reference });
+
+    private Product? Load(string sku, Func<BatchRow, IReadOnlyList<LineRow>> linesOf)
     {
         if (_loaded.TryGetValue(sku, out var loaded))
         {
             return loaded.Product;
         }
 
+        uow.Unit.LockProduct(sku);
+        var connection = uow.Connection;
         var version = connection.QuerySingleOrDefault<int?>("SELECT version_number FROM products WHERE sku = @sku", new { sku });
         if (version is null)
         {
@@ -172,7 +194,7 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
         {
             var lines = linesOf(row);
             batches.Add(Batch.Restore(
-                row.Reference, row.Sku, row.PurchasedQuantity, ParseEta(row.Eta), row.AllocatedQuantity,
+                row.Reference, row.Sku, row.PurchasedQuantity, row.Eta, row.AllocatedQuantity,
                 lines.Select(line => new OrderLine(line.OrderId, sku, line.Qty))));
             stored[row.Reference] = new StoredBatch(row.Id, row.PurchasedQuantity, row.AllocatedQuantity, lines.Select(line => line.OrderId).ToHashSet(StringComparer.Ordinal));
         }
@@ -181,11 +203,6 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
         _loaded[sku] = new Loaded(product, IsNew: false, version.Value, stored);
         return product;
     }
-
-    private static string? FormatEta(DateOnly? eta) => eta?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    internal static DateOnly? ParseEta(string? eta) =>
-        eta is null ? null : DateOnly.ParseExact(eta, "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private sealed record Loaded(Product Product, bool IsNew, int Version, Dictionary<string, StoredBatch> Batches);
 
@@ -203,11 +220,13 @@ internal sealed class ProductRepository(SqliteUnitOfWork uow) : IProductReposito
 
         public int AllocatedQuantity { get; init; }
 
-        public string? Eta { get; init; }
+        public DateOnly? Eta { get; init; }
     }
 
     private sealed class LineRow
     {
+        public long Id { get; init; }
+
         public string OrderId { get; init; } = "";
 
         public int Qty { get; init; }

@@ -5,40 +5,39 @@ using Dapper;
 namespace Allocation.Infrastructure.Persistence;
 
 /// <summary>Read routes query committed data on pooled reader connections, never the writer.</summary>
-internal sealed class ReadModel(SqliteDatabase database) : IReadModel
+internal sealed class ReadModel(ISqlDatabase database) : IReadModel
 {
-    public ValueTask<IReadOnlyList<OrderAllocation>> AllocationsForOrderAsync(string orderId, CancellationToken cancellationToken)
-    {
-        using var connection = database.OpenReader();
-        var rows = connection.Query<OrderAllocation>(
-            "SELECT sku AS Sku, batchref AS BatchRef FROM allocations_view WHERE orderid = @orderId ORDER BY sku",
-            new { orderId });
-        return ValueTask.FromResult<IReadOnlyList<OrderAllocation>>(rows.AsList());
-    }
+    public ValueTask<IReadOnlyList<OrderAllocation>> AllocationsForOrderAsync(string orderId, CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<OrderAllocation>>(
+            async connection => (await connection.QueryAsync<OrderAllocation>(
+                "SELECT sku AS Sku, batchref AS BatchRef FROM allocations_view WHERE orderid = @orderId ORDER BY sku",
+                new { orderId })).AsList(),
+            cancellationToken);
 
-    public ValueTask<ProductStock?> ProductAsync(string sku, CancellationToken cancellationToken)
-    {
-        using var connection = database.OpenReader();
-        var version = connection.QuerySingleOrDefault<int?>("SELECT version_number FROM products WHERE sku = @sku", new { sku });
-        if (version is null)
-        {
-            return ValueTask.FromResult<ProductStock?>(null);
-        }
+    public ValueTask<ProductStock?> ProductAsync(string sku, CancellationToken cancellationToken) =>
+        database.ReadAsync(
+            async connection =>
+            {
+                var version = await connection.QuerySingleOrDefaultAsync<int?>("SELECT version_number FROM products WHERE sku = @sku", new { sku });
+                if (version is null)
+                {
+                    return null;
+                }
 
-        // The domain's preference: in the warehouse (no eta) first, then by eta, ties in the order added.
-        var batches = connection.Query<BatchRow>(
-            """
-            SELECT reference AS Reference, eta AS Eta, purchased_quantity AS Purchased, allocated_quantity AS Allocated
-            FROM batches WHERE sku = @sku ORDER BY eta IS NOT NULL, eta, id
-            """,
-            new { sku });
-        return ValueTask.FromResult<ProductStock?>(new ProductStock(sku, version.Value, batches.Select(row => row.ToStock()).ToList()));
-    }
+                // The domain's preference: in the warehouse (no eta) first, then by eta, ties in the order added.
+                var batches = await connection.QueryAsync<BatchRow>(
+                    """
+                    SELECT reference AS Reference, eta AS Eta, purchased_quantity AS Purchased, allocated_quantity AS Allocated
+                    FROM batches WHERE sku = @sku ORDER BY eta IS NOT NULL, eta, id
+                    """,
+                    new { sku });
+                return new ProductStock(sku, version.Value, batches.Select(row => row.ToStock()).ToList());
+            },
+            cancellationToken);
 
-    public ValueTask<Page<ProductTotals>> ProductsAsync(string? after, int limit, CancellationToken cancellationToken)
+    public async ValueTask<Page<ProductTotals>> ProductsAsync(string? after, int limit, CancellationToken cancellationToken)
     {
-        using var connection = database.OpenReader();
-        var rows = connection.Query<TotalsRow>(
+        var rows = await database.ReadAsync(async connection => (await connection.QueryAsync<TotalsRow>(
             """
             SELECT p.sku AS Sku, p.version_number AS Version, count(b.id) AS Batches,
                    coalesce(sum(b.purchased_quantity), 0) AS Purchased, coalesce(sum(b.allocated_quantity), 0) AS Allocated
@@ -46,16 +45,16 @@ internal sealed class ReadModel(SqliteDatabase database) : IReadModel
             WHERE p.sku > @after
             GROUP BY p.sku ORDER BY p.sku LIMIT @take
             """,
-            new { after = after ?? "", take = limit + 1 })
-            .Select(row => new ProductTotals(row.Sku, row.Version, row.Batches, row.Purchased, row.Allocated))
-            .ToList();
-        return ValueTask.FromResult(PageOf(rows, limit, last => last.Sku));
+            new { after = after ?? "", take = limit + 1 }))
+            .Select(row => new ProductTotals(row.Sku, row.Version, (int)row.Batches, row.Purchased, row.Allocated))
+            .ToList(), cancellationToken);
+        return PageOf(rows, limit, last => last.Sku);
     }
 
-    public ValueTask<BatchLines?> BatchAsync(string reference, long? after, int limit, CancellationToken cancellationToken)
+    public ValueTask<BatchLines?> BatchAsync(string reference, long? after, int limit, CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
     {
-        using var connection = database.OpenReader();
-        var batch = connection.QuerySingleOrDefault<BatchRow>(
+        var batch = await connection.QuerySingleOrDefaultAsync<BatchRow>(
             """
             SELECT id AS Id, sku AS Sku, reference AS Reference, eta AS Eta, purchased_quantity AS Purchased, allocated_quantity AS Allocated
             FROM batches WHERE reference = @reference
@@ -63,17 +62,18 @@ internal sealed class ReadModel(SqliteDatabase database) : IReadModel
             new { reference });
         if (batch is null)
         {
-            return ValueTask.FromResult<BatchLines?>(null);
+            return null;
         }
 
-        var lines = connection.Query<LineRow>(
+        var lines = (await connection.QueryAsync<LineRow>(
             "SELECT id AS Id, orderid AS OrderId, qty AS Qty FROM allocations WHERE batch_id = @Id AND id > @after ORDER BY id LIMIT @take",
-            new { batch.Id, after = after ?? 0, take = limit + 1 })
+            new { batch.Id, after = after ?? 0, take = limit + 1 }))
             .Select(row => new AllocatedLine(row.Id, row.OrderId, row.Qty))
             .ToList();
         var page = PageOf(lines, limit, last => last.Id.ToString(CultureInfo.InvariantCulture));
-        return ValueTask.FromResult<BatchLines?>(new BatchLines(batch.ToStock(), batch.Sku, page));
-    }
+        return (BatchLines?)new BatchLines(batch.ToStock(), batch.Sku, page);
+    },
+        cancellationToken);
 
     /// <summary>Rows were read with one extra: its presence says there is a next page.</summary>
     internal static Page<T> PageOf<T>(List<T> rows, int limit, Func<T, string> cursor)
@@ -93,7 +93,7 @@ internal sealed class ReadModel(SqliteDatabase database) : IReadModel
 
         public int Version { get; init; }
 
-        public int Batches { get; init; }
+        public long Batches { get; init; }
 
         public long Purchased { get; init; }
 
@@ -117,12 +117,12 @@ internal sealed class ReadModel(SqliteDatabase database) : IReadModel
 
         public string Reference { get; init; } = "";
 
-        public string? Eta { get; init; }
+        public DateOnly? Eta { get; init; }
 
         public int Purchased { get; init; }
 
         public int Allocated { get; init; }
 
-        public BatchStock ToStock() => new(Reference, ProductRepository.ParseEta(Eta), Purchased, Allocated);
+        public BatchStock ToStock() => new(Reference, Eta, Purchased, Allocated);
     }
 }

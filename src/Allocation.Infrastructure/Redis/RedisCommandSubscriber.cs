@@ -23,6 +23,7 @@ public sealed partial class RedisCommandSubscriber(
     RedisConnection redis,
     IServiceScopeFactory scopes,
     DeadLetterStore deadLetters,
+    LeaderElection leader,
     ServiceMetrics metrics,
     IOptions<MessagingOptions> options,
     ILogger<RedisCommandSubscriber> logger) : BackgroundService, IReplayer
@@ -37,10 +38,25 @@ public sealed partial class RedisCommandSubscriber(
         [options.Value.InboundChannel] = payload => Wire.ParseChangeBatchQuantity(payload),
     };
 
+    /// <summary>Consumes while this instance leads: pub/sub hands every message to every subscriber, and each must be applied once.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var multiplexer = await redis.ConnectAsync(stoppingToken);
-        await Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, stoppingToken)));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            CancellationToken lost;
+            try
+            {
+                lost = await leader.WaitUntilLeadingAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lost);
+            await Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, leading.Token)));
+        }
     }
 
     /// <summary>Whether every inbound channel is subscribed; messages published before that are not received.</summary>

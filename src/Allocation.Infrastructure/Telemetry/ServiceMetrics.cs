@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Allocation.Domain;
 using Allocation.Infrastructure.Outbox;
+using Allocation.Infrastructure.Persistence;
 using Mediator;
 
 namespace Allocation.Infrastructure.Telemetry;

@@ -7,7 +7,7 @@ using Allocation.Testing;
 namespace Allocation.E2ETests.Operations;
 
 /// <summary>
-/// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (SQLite takes writes, the inbound channel is subscribed, Redis is
+/// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (the database takes writes, the inbound channel is subscribed over a live connection, Redis is
 /// connected, the outbox is not backing up beyond <c>Outbox:MaxBacklog</c>).
 /// </summary>
 [Category("E2E")]
@@ -36,7 +36,7 @@ public class HealthTests
         var report = await ReadinessAsync(client, HttpStatusCode.OK);
 
         report.GetProperty("status").GetString().ShouldBe("Healthy");
-        Statuses(report).ShouldBe(["inbound Healthy", "outbox Healthy", "redis Healthy", "sqlite Healthy"]);
+        Statuses(report).ShouldBe(["database Healthy", "inbound Healthy", "outbox Healthy", "redis Healthy"]);
         report.GetProperty("checks").GetProperty("outbox").GetProperty("data").GetProperty("pending").GetInt64().ShouldBe(0);
     }
 
@@ -52,7 +52,7 @@ public class HealthTests
 
         var report = await ReadinessAsync(client, HttpStatusCode.ServiceUnavailable);
         report.GetProperty("status").GetString().ShouldBe("Unhealthy");
-        Statuses(report).ShouldBe(["inbound Healthy", "outbox Healthy", "redis Unhealthy", "sqlite Healthy"]);
+        Statuses(report).ShouldBe(["database Healthy", "inbound Unhealthy", "outbox Healthy", "redis Unhealthy"]);
         (await client.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
@@ -69,7 +69,7 @@ public class HealthTests
         await redis.StartAgainAsync();
 
         var report = await ReadinessAsync(client, HttpStatusCode.OK);
-        Statuses(report).ShouldBe(["inbound Healthy", "outbox Healthy", "redis Healthy", "sqlite Healthy"]);
+        Statuses(report).ShouldBe(["database Healthy", "inbound Healthy", "outbox Healthy", "redis Healthy"]);
     }
 
     [Test]

@@ -18,6 +18,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
     private OutboxDispatcher? _dispatcher;
+    private LeaderElection? _leader;
 
     private ServiceInstance(ServiceProvider provider, RecordingLoggerProvider logs)
     {
@@ -55,7 +56,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
         if (migrate)
         {
-            provider.GetRequiredService<SqliteDatabase>().Migrate();
+            provider.GetRequiredService<ISqlDatabase>().Migrate();
         }
 
         return new ServiceInstance(provider, logs);
@@ -78,14 +79,14 @@ internal sealed class ServiceInstance : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> as one unit of work on the writer, as the pipeline runs a command.</summary>
-    public async Task<T> InUnitAsync<T>(Func<SqliteUnitOfWork, Task<T>> work)
+    public async Task<T> InUnitAsync<T>(Func<UnitOfWork, Task<T>> work)
     {
         await using var scope = CreateScope();
-        var uow = scope.ServiceProvider.GetRequiredService<SqliteUnitOfWork>();
+        var uow = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
         return await uow.RunAsync(async _ => await work(uow), default);
     }
 
-    public Task InUnitAsync(Func<SqliteUnitOfWork, Task> work) =>
+    public Task InUnitAsync(Func<UnitOfWork, Task> work) =>
         InUnitAsync(async uow =>
         {
             await work(uow);
@@ -99,8 +100,11 @@ internal sealed class ServiceInstance : IAsyncDisposable
         await scope.ServiceProvider.GetRequiredService<IPublisher>().Publish(notification);
     }
 
+    /// <summary>Starts the outbox dispatcher, which dispatches once this instance leads.</summary>
     public async Task StartOutboxAsync()
     {
+        _leader = _provider.GetRequiredService<LeaderElection>();
+        await _leader.StartAsync(CancellationToken.None);
         _dispatcher = _provider.GetRequiredService<OutboxDispatcher>();
         await _dispatcher.StartAsync(CancellationToken.None);
     }
@@ -110,6 +114,11 @@ internal sealed class ServiceInstance : IAsyncDisposable
         if (_dispatcher is not null)
         {
             await _dispatcher.StopAsync(CancellationToken.None);
+        }
+
+        if (_leader is not null)
+        {
+            await _leader.StopAsync(CancellationToken.None);
         }
 
         await _provider.DisposeAsync();

@@ -3,7 +3,7 @@ using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Data.Sqlite;
 
-namespace Allocation.Infrastructure.Persistence;
+namespace Allocation.Infrastructure.Persistence.Sqlite;
 
 /// <summary>
 /// The writer connection as Dapper sees it: every command text is compiled by SQLite once and its

@@ -1,36 +1,29 @@
 using System.Data.Common;
-using Allocation.Infrastructure.Persistence;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
-namespace Allocation.Infrastructure.Outbox;
+namespace Allocation.Infrastructure.Persistence;
 
 /// <summary>The outbox table's queries. Reads use reader connections; changes run inside a writer unit.</summary>
-public sealed class OutboxStore(SqliteDatabase database)
+public sealed class OutboxStore(ISqlDatabase database)
 {
     /// <summary>The oldest undispatched entries of a lane's event types, in commit order.</summary>
-    public IReadOnlyList<OutboxEntry> Pending(IReadOnlyList<string> types, int limit)
-    {
-        using var connection = database.OpenReader();
-        return connection.Query<OutboxEntry>(
+    public IReadOnlyList<OutboxEntry> Pending(IReadOnlyList<string> types, int limit) =>
+        database.Read(connection => connection.Query<OutboxEntry>(
             $"{Select} WHERE type IN @types AND dispatched_at IS NULL ORDER BY id LIMIT @limit",
-            new { types, limit }).AsList();
-    }
+            new { types, limit }).AsList());
 
     /// <summary>Undispatched entries whose type is none of <paramref name="known"/>.</summary>
-    public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known)
-    {
-        using var connection = database.OpenReader();
-        return connection.Query<OutboxEntry>($"{Select} WHERE dispatched_at IS NULL AND type NOT IN @known ORDER BY id", new { known }).AsList();
-    }
+    public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known) =>
+        database.Read(connection => connection.Query<OutboxEntry>($"{Select} WHERE dispatched_at IS NULL AND type NOT IN @known ORDER BY id", new { known }).AsList());
 
     /// <summary>How many entries wait, and since when the oldest of them (Unix ms), for health and metrics.</summary>
-    public (long Count, long? OldestCreatedAt) Backlog()
-    {
-        using var connection = database.OpenReader();
-        return connection.QuerySingle<(long, long?)>(
-            "SELECT count(*), min(created_at) FROM outbox WHERE dispatched_at IS NULL");
-    }
+    public (long Count, long? OldestCreatedAt) Backlog() =>
+        database.Read(connection => connection.QuerySingle<(long, long?)>("SELECT count(*), min(created_at) FROM outbox WHERE dispatched_at IS NULL"));
+
+    internal static void Append(DbConnection connection, string messageId, string type, string payload, long now) =>
+        connection.Execute(
+            "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@messageId, @type, @payload, @now)",
+            new { messageId, type, payload, now });
 
     internal static void MarkDispatched(DbConnection connection, IEnumerable<long> ids, long now) =>
         connection.Execute("UPDATE outbox SET dispatched_at = @now WHERE id = @id", ids.Select(id => new { id, now }));

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Allocation.Application.Ports;
 using Allocation.Infrastructure.Outbox;
-using Microsoft.Data.Sqlite;
 
 namespace Allocation.Infrastructure.Persistence;
 
@@ -10,7 +9,7 @@ namespace Allocation.Infrastructure.Persistence;
 /// and its commit writes the products it saw together with their events (into the outbox) in the
 /// unit's savepoint; the writer answers the caller once the group the unit ran in is durable.
 /// </summary>
-public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : IUnitOfWork
+public sealed class UnitOfWork(Writer writer, TimeProvider time) : IUnitOfWork
 {
     private WriteUnit? _unit;
     private ProductRepository? _products;
@@ -48,9 +47,9 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
         {
             _products.Persist(unit.Connection, new OutboxWriter(unit, time));
         }
-        catch (SqliteException exception)
+        catch (DbException exception)
         {
-            throw Errors.Translate(exception);
+            throw unit.Translate(exception);
         }
 
         _products.Clear();
@@ -60,6 +59,6 @@ public sealed class SqliteUnitOfWork(SqliteWriter writer, TimeProvider time) : I
 
     internal DbConnection Connection => Unit.Connection;
 
-    private WriteUnit Unit =>
+    internal WriteUnit Unit =>
         _unit ?? throw new InvalidOperationException("A unit of work is used inside IUnitOfWork.RunAsync, which gives it the writer.");
 }

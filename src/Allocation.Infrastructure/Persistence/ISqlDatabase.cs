@@ -1,0 +1,87 @@
+using System.Data.Common;
+
+namespace Allocation.Infrastructure.Persistence;
+
+/// <summary>
+/// What differs between the two databases, in one place: how connections open, how a write transaction
+/// begins, how a product is kept from other instances while a transaction uses it, what an error
+/// means, and how the schema is migrated. Everything else in <c>Persistence/</c> is shared SQL.
+/// </summary>
+public interface ISqlDatabase
+{
+    /// <summary>Where the data is, for logs and health, without secrets.</summary>
+    string Description { get; }
+
+    /// <summary>The statement that starts a write transaction.</summary>
+    string BeginWrite { get; }
+
+    /// <summary>The writer's connection, open, with its session settings.</summary>
+    DbConnection OpenWriter();
+
+    /// <summary>A connection for reads of committed data; reads never wait for the writer.</summary>
+    ValueTask<DbConnection> OpenReaderAsync(CancellationToken cancellationToken);
+
+    /// <summary>The same, for background readers (the outbox, metrics) that are not on a request's path.</summary>
+    DbConnection OpenReader();
+
+    /// <summary>
+    /// Keeps other instances off the product until the transaction ends. With <paramref name="wait"/>
+    /// false, answers false at once when another instance has it, rather than wait (and perhaps deadlock).
+    /// </summary>
+    bool LockProduct(DbConnection connection, string sku, bool wait);
+
+    /// <summary>Runs in the write transaction just before it commits, when it wrote outbox entries.</summary>
+    void BeforeCommitWithOutbox(DbConnection connection);
+
+    /// <summary>
+    /// <see cref="Application.Ports.ConcurrencyException"/> for another writer that got there first,
+    /// <see cref="Application.Ports.UnavailableException"/> for a database that cannot take writes or
+    /// cannot be reached; anything else as it is.
+    /// </summary>
+    Exception Translate(DbException exception);
+
+    /// <summary>Creates what is missing and applies every migration not yet applied, in order.</summary>
+    void Migrate();
+
+    /// <summary>
+    /// Tries to become the one instance that dispatches the outbox and consumes pub/sub messages;
+    /// null while another instance is. The lease holds until disposed or lost (its token is cancelled).
+    /// </summary>
+    ValueTask<ILeadership?> TryLeadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Reads of committed data, with the database's errors told in the service's terms.</summary>
+public static class DatabaseReads
+{
+    public static async ValueTask<T> ReadAsync<T>(this ISqlDatabase database, Func<DbConnection, Task<T>> query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await database.OpenReaderAsync(cancellationToken);
+            return await query(connection);
+        }
+        catch (DbException exception)
+        {
+            throw database.Translate(exception);
+        }
+    }
+
+    public static T Read<T>(this ISqlDatabase database, Func<DbConnection, T> query)
+    {
+        try
+        {
+            using var connection = database.OpenReader();
+            return query(connection);
+        }
+        catch (DbException exception)
+        {
+            throw database.Translate(exception);
+        }
+    }
+}
+
+/// <summary>Leadership held by this instance; <see cref="Lost"/> is cancelled if it ends by itself.</summary>
+public interface ILeadership : IAsyncDisposable
+{
+    CancellationToken Lost { get; }
+}

@@ -1,0 +1,182 @@
+using System.Data.Common;
+using System.Reflection;
+using Allocation.Application.Ports;
+using DbUp;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Allocation.Infrastructure.Persistence.Sqlite;
+
+/// <summary>
+/// The database file: connections to it, its schema (migrated at start-up), and its one writer. WAL mode:
+/// readers never wait for the writer. A relative path is under the service's own folder (its content
+/// root), so it does not depend on the working directory.
+/// </summary>
+public sealed partial class SqliteDatabase : ISqlDatabase
+{
+    private const int ReadOnly = 8;
+    private const int IoError = 10;
+    private const int Full = 13;
+    private const int CannotOpen = 14;
+    private const int Busy = 5;
+    private const int Locked = 6;
+    private const int ConstraintPrimaryKey = 1555;
+    private const int ConstraintUnique = 2067;
+
+    private readonly SqliteOptions _options;
+    private readonly ILogger<SqliteDatabase> _logger;
+    private readonly string _connectionString;
+
+    // Not pooled: the writer keeps its one connection, and one it throws away after a fault must really
+    // close, so that SQLite rolls back whatever transaction it had open.
+    private readonly string _writerConnectionString;
+
+    public SqliteDatabase(IOptions<DatabaseOptions> database, IOptions<SqliteOptions> options, ILogger<SqliteDatabase> logger, IHostEnvironment? environment = null)
+    {
+        DapperTypes.Register();
+        _options = options.Value;
+        _logger = logger;
+        var builder = new SqliteConnectionStringBuilder(database.Value.ConnectionString)
+        {
+            Pooling = true,
+
+            // Microsoft.Data.Sqlite retries a locked database on its own until this many seconds pass;
+            // SQLite's busy_timeout already waited, so keep that second loop short.
+            DefaultTimeout = Math.Max(1, _options.BusyTimeoutMs / 1000),
+        };
+        if (builder.DataSource is not ("" or ":memory:") && builder.Mode != SqliteOpenMode.Memory)
+        {
+            builder.DataSource = Path.GetFullPath(builder.DataSource, environment?.ContentRootPath ?? AppContext.BaseDirectory);
+        }
+
+        FilePath = builder.DataSource;
+        _connectionString = builder.ToString();
+        _writerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
+    }
+
+    /// <summary>The database file's full path.</summary>
+    public string FilePath { get; }
+
+    public string Description => $"SQLite {FilePath}";
+
+    public string BeginWrite => "BEGIN IMMEDIATE";
+
+    public DbConnection OpenWriter()
+    {
+        var connection = new SqliteConnection(_writerConnectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = $"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = {_options.Synchronous.ToString().ToUpperInvariant()};
+            PRAGMA busy_timeout = {_options.BusyTimeoutMs};
+            PRAGMA foreign_keys = ON;
+            """;
+        pragmas.ExecuteNonQuery();
+        return new PreparedConnection(connection);
+    }
+
+    public ValueTask<DbConnection> OpenReaderAsync(CancellationToken cancellationToken) => ValueTask.FromResult(OpenReader());
+
+    public DbConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    // One writer at a time already: BEGIN IMMEDIATE holds the whole file's write lock.
+    public bool LockProduct(DbConnection connection, string sku, bool wait) => true;
+
+    public void BeforeCommitWithOutbox(DbConnection connection)
+    {
+    }
+
+    public Exception Translate(DbException exception) => exception switch
+    {
+        SqliteException { SqliteErrorCode: Busy or Locked } =>
+            new ConcurrencyException("The database is locked by another writer.", exception),
+        SqliteException { SqliteExtendedErrorCode: ConstraintUnique or ConstraintPrimaryKey } =>
+            new ConcurrencyException("Another writer stored the same key first.", exception),
+        SqliteException { SqliteErrorCode: Full } =>
+            new UnavailableException("The database cannot take writes: its disk is full.", exception),
+        SqliteException { SqliteErrorCode: IoError or ReadOnly or CannotOpen } =>
+            new UnavailableException($"The database cannot take writes: {exception.Message}", exception),
+        _ => exception,
+    };
+
+    /// <summary>Creates the file's folder and applies every migration not yet applied, in order.</summary>
+    public void Migrate()
+    {
+        var folder = Path.GetDirectoryName(FilePath);
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        // WAL is a property of the file; set it before the first migration opens a transaction.
+        using (OpenWriter())
+        {
+        }
+
+        var upgrade = DeployChanges.To
+            .SqliteDatabase(_connectionString)
+            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Persistence.Migrations.", StringComparison.Ordinal))
+            .WithTransactionPerScript()
+            .LogToNowhere()
+            .Build();
+
+        var pending = upgrade.GetScriptsToExecute();
+        var result = upgrade.PerformUpgrade();
+        if (!result.Successful)
+        {
+            throw new InvalidOperationException($"Migrating {FilePath} failed at {result.ErrorScript?.Name}: {result.Error.Message}", result.Error);
+        }
+
+        LogMigrated(FilePath, pending.Count, string.Join(", ", pending.Select(script => script.Name)));
+    }
+
+    /// <summary>
+    /// Leads while it holds an exclusive lock on a file beside the database (<c>flock</c> on Linux):
+    /// a second instance on the same file serves HTTP and writes correctly, but only one dispatches
+    /// the outbox and consumes pub/sub; when the leader's process ends, the OS frees the lock and
+    /// another instance takes over.
+    /// </summary>
+    public ValueTask<ILeadership?> TryLeadAsync(CancellationToken cancellationToken)
+    {
+        if (FilePath is "" or ":memory:")
+        {
+            return ValueTask.FromResult<ILeadership?>(new FileLease(null));
+        }
+
+        try
+        {
+            var file = new FileStream($"{FilePath}.leader", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return ValueTask.FromResult<ILeadership?>(new FileLease(file));
+        }
+        catch (IOException)
+        {
+            return ValueTask.FromResult<ILeadership?>(null);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Database {DataSource} is up to date ({Applied} migrations applied now: {Scripts})")]
+    private partial void LogMigrated(string dataSource, int applied, string scripts);
+
+    private sealed class FileLease(FileStream? file) : ILeadership
+    {
+        public CancellationToken Lost => CancellationToken.None;
+
+        public ValueTask DisposeAsync() => file?.DisposeAsync() ?? ValueTask.CompletedTask;
+    }
+}

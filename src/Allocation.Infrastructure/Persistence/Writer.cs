@@ -1,0 +1,501 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Allocation.Application.Ports;
+using Allocation.Infrastructure.Outbox;
+using Allocation.Infrastructure.Telemetry;
+using Mediator;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Allocation.Infrastructure.Persistence;
+
+/// <summary>
+/// The one connection that writes, driven by one loop on a thread of its own, with group commit. Units
+/// of work queue up; the loop runs each in its own savepoint, back to back, inside one transaction, and
+/// when the queue is empty (or the group is full) one COMMIT - one fsync - makes the whole group
+/// durable. Every unit's caller is answered only after that commit, so no one is told of a change, or of
+/// a read of one, that could still be lost. Under light load a group is one unit. The same loop serves
+/// both databases; <see cref="ISqlDatabase"/> says how each begins, locks and names its errors.
+/// </summary>
+/// <remarks>
+/// Running units on the loop, rather than handing the connection from caller to caller, keeps the
+/// serial part of a write free of thread switches; a thread of its own keeps the loop's blocking
+/// statements (COMMIT's fsync above all) off the thread pool, so that requests never wait for a pool
+/// thread the writer holds.
+/// </remarks>
+public sealed partial class Writer : IAsyncDisposable
+{
+    // Set while a unit runs on the loop: a unit that waited for another unit would wait for itself.
+    [ThreadStatic]
+    private static bool _onLoop;
+
+    private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ISqlDatabase _database;
+    private readonly OutboxSignal _signal;
+    private readonly ServiceMetrics _metrics;
+    private readonly int _maxGroup;
+    private readonly ILogger<Writer> _logger;
+    private readonly Lock _start = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _thread;
+    private DbConnection? _connection;
+
+    // Units that met a product another instance holds: they go first in the next group.
+    private List<Work> _deferred = [];
+
+    public Writer(ISqlDatabase database, OutboxSignal signal, ServiceMetrics metrics, IOptions<DatabaseOptions> options, ILogger<Writer> logger)
+    {
+        _database = database;
+        _signal = signal;
+        _metrics = metrics;
+        _maxGroup = options.Value.MaxGroupCommit;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> as a unit on the writer. The unit's changes are kept when the work
+    /// marked it kept (<see cref="WriteUnit.Keep"/>), else rolled back; the returned task completes,
+    /// with the work's result or exception, once the group the unit ran in is committed.
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellationToken) =>
+        Enqueue(new RunWork<T>(work, cancellationToken)).Completion;
+
+    /// <summary>Runs a write that is kept unless it throws.</summary>
+    public Task WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken) =>
+        RunAsync(
+            unit =>
+            {
+                write(unit.Connection);
+                unit.Keep();
+                return ValueTask.FromResult(true);
+            },
+            cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_thread is not null)
+        {
+            await _stopped.Task;
+        }
+
+        _connection?.Dispose();
+    }
+
+    private TWork Enqueue<TWork>(TWork work)
+        where TWork : Work
+    {
+        if (_onLoop)
+        {
+            throw new InvalidOperationException("A unit of work cannot wait for another unit while it runs on the writer.");
+        }
+
+        if (!_queue.Writer.TryWrite(work))
+        {
+            throw new ObjectDisposedException(nameof(Writer));
+        }
+
+        if (_thread is null)
+        {
+            lock (_start)
+            {
+                if (_thread is null)
+                {
+                    _thread = new Thread(Loop) { IsBackground = true, Name = "allocation-writer" };
+                    _thread.Start();
+                }
+            }
+        }
+
+        return work;
+    }
+
+    /// <summary>
+    /// Supervises the loop: nothing may stop it. A fault that escapes a group (whatever its type) fails
+    /// that group's callers, the connection and its open transaction are thrown away, and the loop
+    /// goes on with the next unit on a fresh connection.
+    /// </summary>
+    private void Loop()
+    {
+        var members = new List<Work>();
+        while (_deferred.Count > 0 || _queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            try
+            {
+                RunGroup(members);
+            }
+            catch (Exception exception)
+            {
+                LogLoopFault(exception, members.Count);
+                foreach (var member in members)
+                {
+                    member.Fail(exception);
+                }
+
+                members.Clear();
+                _connection?.Dispose();
+                _connection = null;
+            }
+        }
+
+        _stopped.TrySetResult();
+    }
+
+    private void RunGroup(List<Work> members)
+    {
+        DbConnection connection;
+        try
+        {
+            connection = _connection ??= _database.OpenWriter();
+        }
+        catch (Exception exception) when (exception is DbException or IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            // The database cannot be opened or reached: everyone waiting is told; later work tries again.
+            LogUnavailable(exception, _database.Description);
+            var error = exception is DbException db && _database.Translate(db) is UnavailableException unavailable
+                ? unavailable
+                : new UnavailableException($"The database cannot be reached: {exception.Message}", exception);
+            foreach (var waiting in _deferred)
+            {
+                waiting.Fail(error);
+            }
+
+            _deferred.Clear();
+            while (_queue.Reader.TryRead(out var queued))
+            {
+                queued.Fail(error);
+            }
+
+            return;
+        }
+
+        var group = new Group(_database, connection);
+        var deferred = _deferred;
+        _deferred = [];
+        var next = 0;
+        var wroteOutbox = false;
+        members.Clear();
+        while (members.Count < _maxGroup && (next < deferred.Count ? deferred[next++] : _queue.Reader.TryRead(out var queued) ? queued : null) is { } work)
+        {
+            if (work.Cancellation.IsCancellationRequested)
+            {
+                work.Fail(new OperationCanceledException(work.Cancellation));
+                continue;
+            }
+
+            try
+            {
+                if (!group.Begun)
+                {
+                    Execute(connection, _database.BeginWrite);
+                    group.Begun = true;
+                }
+
+                Execute(connection, "SAVEPOINT unit");
+            }
+            catch (DbException exception)
+            {
+                // Another process holds the database: this unit is told, and retries as a whole.
+                work.Fail(_database.Translate(exception));
+                continue;
+            }
+
+            // A member from here on: whatever happens to the group, its caller is told.
+            members.Add(work);
+            var unit = new WriteUnit(connection, group);
+            var keep = work.Execute(unit);
+            try
+            {
+                if (keep && !unit.Deferred)
+                {
+                    Execute(connection, "RELEASE unit");
+                    wroteOutbox |= unit.WroteOutbox;
+                }
+                else
+                {
+                    Execute(connection, "ROLLBACK TO unit");
+                    Execute(connection, "RELEASE unit");
+                }
+            }
+            catch (DbException exception)
+            {
+                // The database rolled the whole transaction back (disk full, I/O error): the group is lost.
+                Abandon(connection, group, members, exception);
+                continue;
+            }
+
+            if (unit.Deferred)
+            {
+                members.RemoveAt(members.Count - 1);
+                _deferred.Add(work);
+                continue;
+            }
+
+            work.Unit = unit;
+        }
+
+        // Deferred units this group did not reach stay first in line.
+        _deferred.AddRange(deferred.Skip(next));
+        if (group.Begun)
+        {
+            Commit(connection, group, members, wroteOutbox);
+        }
+    }
+
+    private void Commit(DbConnection connection, Group group, List<Work> members, bool wroteOutbox)
+    {
+        try
+        {
+            if (wroteOutbox)
+            {
+                _database.BeforeCommitWithOutbox(connection);
+            }
+
+            Execute(connection, "COMMIT");
+        }
+        catch (DbException exception)
+        {
+            Abandon(connection, group, members, exception);
+            return;
+        }
+
+        // Committed: every caller hears so first, whatever counting the events does after.
+        foreach (var member in members)
+        {
+            member.Complete();
+        }
+
+        foreach (var member in members)
+        {
+            if (member.Unit is { Kept: true, Events: { } events })
+            {
+                _metrics.Committed(events);
+            }
+        }
+
+        members.Clear();
+        if (wroteOutbox)
+        {
+            _signal.Committed();
+        }
+    }
+
+    private void Abandon(DbConnection connection, Group group, List<Work> members, DbException cause)
+    {
+        LogGroupFailed(cause, members.Count);
+        try
+        {
+            Execute(connection, "ROLLBACK");
+        }
+        catch (DbException)
+        {
+            // The database had already rolled the transaction back.
+        }
+
+        group.Reset();
+        var error = _database.Translate(cause);
+        foreach (var member in members)
+        {
+            member.Fail(error);
+        }
+
+        members.Clear();
+    }
+
+    private static void Execute(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    [LoggerMessage(LogLevel.Error, "The database cannot be opened for writing ({Database})")]
+    private partial void LogUnavailable(Exception exception, string database);
+
+    [LoggerMessage(LogLevel.Error, "The writer failed while running a group of {Members} units; they were told, and it goes on with a new connection")]
+    private partial void LogLoopFault(Exception exception, int members);
+
+    [LoggerMessage(LogLevel.Error, "A commit group of {Members} units was rolled back")]
+    private partial void LogGroupFailed(Exception exception, int members);
+
+    /// <summary>One transaction of the loop: the products its units locked against other instances.</summary>
+    internal sealed class Group(ISqlDatabase database, DbConnection connection)
+    {
+        private readonly HashSet<string> _locked = new(StringComparer.Ordinal);
+
+        public bool Begun { get; set; }
+
+        /// <summary>The transaction was rolled back, and its locks went with it.</summary>
+        public void Reset()
+        {
+            Begun = false;
+            _locked.Clear();
+        }
+
+        public Exception Translate(DbException exception) => database.Translate(exception);
+
+        /// <summary>
+        /// Locks the product for this group. The group's first lock may wait, as it holds none that
+        /// another instance could be waiting for; later ones do not wait, so two instances never
+        /// deadlock: a unit that meets a product another instance holds is deferred to the next group.
+        /// </summary>
+        public bool TryLock(string sku)
+        {
+            if (_locked.Contains(sku))
+            {
+                return true;
+            }
+
+            if (!database.LockProduct(connection, sku, wait: _locked.Count == 0))
+            {
+                return false;
+            }
+
+            _locked.Add(sku);
+            return true;
+        }
+    }
+
+    /// <summary>Something to run on the writer: in a savepoint, then told the outcome after the group's commit.</summary>
+    private abstract class Work(CancellationToken cancellation)
+    {
+        private readonly ExecutionContext? _callerContext = ExecutionContext.Capture();
+
+        public CancellationToken Cancellation { get; } = cancellation;
+
+        public WriteUnit? Unit { get; set; }
+
+        /// <summary>
+        /// Runs the work in the caller's execution context (its log scopes, its activity) and waits for
+        /// it: the loop's thread is its own to block. Returns whether to keep the unit.
+        /// </summary>
+        public bool Execute(WriteUnit unit)
+        {
+            ValueTask<bool> running = default;
+            _onLoop = true;
+            try
+            {
+                if (_callerContext is null)
+                {
+                    running = RunAsync(unit);
+                }
+                else
+                {
+                    ExecutionContext.Run(_callerContext, _ => running = RunAsync(unit), null);
+                }
+            }
+            finally
+            {
+                _onLoop = false;
+            }
+
+            return running.IsCompletedSuccessfully ? running.Result : running.AsTask().GetAwaiter().GetResult();
+        }
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception exception);
+
+        protected abstract ValueTask<bool> RunAsync(WriteUnit unit);
+    }
+
+    private sealed class RunWork<T>(Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellation) : Work(cancellation)
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private Exception? _error;
+
+        public Task<T> Completion => _completion.Task;
+
+        public override void Complete()
+        {
+            if (_error is not null)
+            {
+                _completion.TrySetException(_error);
+            }
+            else
+            {
+                _completion.TrySetResult(_result!);
+            }
+        }
+
+        public override void Fail(Exception exception) => _completion.TrySetException(exception);
+
+        protected override async ValueTask<bool> RunAsync(WriteUnit unit)
+        {
+            _error = null;
+            try
+            {
+                _result = await work(unit);
+            }
+            catch (ProductBusyException)
+            {
+                unit.Defer();
+            }
+            catch (DbException exception)
+            {
+                _error = unit.Translate(exception);
+            }
+            catch (Exception exception)
+            {
+                _error = exception;
+            }
+
+            return unit.Kept;
+        }
+    }
+}
+
+/// <summary>One unit of work's turn on the writer connection, inside its own savepoint.</summary>
+public sealed class WriteUnit
+{
+    private readonly Writer.Group _group;
+
+    internal WriteUnit(DbConnection connection, Writer.Group group)
+    {
+        Connection = connection;
+        _group = group;
+    }
+
+    public DbConnection Connection { get; }
+
+    /// <summary>Whether the unit's changes are kept when it ends.</summary>
+    public bool Kept { get; private set; }
+
+    internal bool WroteOutbox { get; private set; }
+
+    internal bool Deferred { get; private set; }
+
+    /// <summary>The events the unit recorded in the outbox, counted once it is durable.</summary>
+    internal List<INotification>? Events { get; private set; }
+
+    /// <summary>Keeps the unit's changes when it ends.</summary>
+    public void Keep() => Kept = true;
+
+    /// <summary>Keeps other instances off the product until the group commits.</summary>
+    /// <exception cref="ProductBusyException">Another instance has it; the unit runs again in the next group.</exception>
+    internal void LockProduct(string sku)
+    {
+        if (!_group.TryLock(sku))
+        {
+            throw new ProductBusyException();
+        }
+    }
+
+    internal Exception Translate(DbException exception) => _group.Translate(exception);
+
+    internal void Defer()
+    {
+        Deferred = true;
+        Kept = false;
+    }
+
+    internal void RecordOutbox(IEnumerable<INotification> events)
+    {
+        (Events ??= []).AddRange(events);
+        WroteOutbox = true;
+    }
+}
+
+/// <summary>A product the unit needs is locked by another instance's transaction; the unit is run again later.</summary>
+internal sealed class ProductBusyException() : Exception("Another instance holds the product; the unit runs again in the next group.");
