@@ -13,7 +13,8 @@ namespace Allocation.IntegrationTests;
 /// Writers that get in each other's way: two service instances (two processes' worth of writers) over one
 /// file, and products that changed under a unit of work.
 /// </summary>
-public class ConcurrencyTests : DatabaseFixture
+[TestFixtureSource(typeof(Providers), nameof(Providers.All))]
+public class ConcurrencyTests(string provider) : DatabaseFixture(provider)
 {
     private const string Sku = "RED-CHAIR";
 
@@ -71,7 +72,7 @@ public class ConcurrencyTests : DatabaseFixture
     }
 
     [Test]
-    public async Task AnInstanceLockedOutByAnotherRetriesTheWholeCommandAndThenSucceeds()
+    public async Task AnInstanceKeptOffAProductWaitsOrRetriesUntilTheOtherCommitsAndThenSucceeds()
     {
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 10));
         Task<string> fromB = null!;
@@ -80,13 +81,13 @@ public class ConcurrencyTests : DatabaseFixture
         {
             var product = await uow.Products.GetForOrderLineAsync(Sku, "order-a", default);
             fromB = Task.Run(() => _b.SendAsync(new Allocate("order-b", Sku, 1)));
-            await Eventually.Until(() => _b.Logs.CommandRetries > 0, "instance B, locked out, retries its command");
+            await Task.Delay(150);
+            fromB.IsCompleted.ShouldBeFalse();
             product!.Allocate(new OrderLine("order-a", Sku, 1));
             await uow.CommitAsync(default);
         });
 
         (await fromB.WaitAsync(Eventually.Limit)).ShouldBe("batch-1");
-        _b.Logs.CommandRetries.ShouldBeGreaterThan(0);
         Database.Allocations().ShouldBe([("order-a", "batch-1"), ("order-b", "batch-1")]);
         Database.VersionOf(Sku).ShouldBe(1 + 2);
         Database.AllocatedQuantityOf("batch-1").ShouldBe(2);
@@ -95,9 +96,14 @@ public class ConcurrencyTests : DatabaseFixture
     [Test]
     public async Task ACommandLockedOutForTooLongGivesUpAfterItsLastAttemptAndChangesNothing()
     {
+        if (Provider != Providers.Sqlite)
+        {
+            Assert.Ignore("SQLite's whole-file write lock; on PostgreSQL a writer waits for another's lock (up to lock_timeout) instead of retrying at once.");
+        }
+
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 10));
 
-        using (new ForeignWriteLock(Database))
+        using (Database.HoldWrites())
         {
             await Should.ThrowAsync<ConcurrencyException>(() => _b.SendAsync(new Allocate("order-b", Sku, 1)));
         }
@@ -127,7 +133,7 @@ public class ConcurrencyTests : DatabaseFixture
         await _a.SendAsync(new CreateBatch("batch-1", Sku, 1));
         Task<string> fromA, fromB;
 
-        using (new ForeignWriteLock(Database))
+        using (Database.HoldWrites())
         {
             fromA = Task.Run(() => OutcomeAsync(_a, "order-a"));
             fromB = Task.Run(() => OutcomeAsync(_b, "order-b"));
@@ -146,7 +152,7 @@ public class ConcurrencyTests : DatabaseFixture
     {
         Task fromA, fromB;
 
-        using (new ForeignWriteLock(Database))
+        using (Database.HoldWrites())
         {
             fromA = Task.Run(() => _a.SendAsync(new CreateBatch("batch-a", Sku, 10)));
             fromB = Task.Run(() => _b.SendAsync(new CreateBatch("batch-b", Sku, 20)));
@@ -164,7 +170,7 @@ public class ConcurrencyTests : DatabaseFixture
     {
         Task<string> fromA, fromB;
 
-        using (new ForeignWriteLock(Database))
+        using (Database.HoldWrites())
         {
             fromA = Task.Run(() => CreateOutcomeAsync(_a, Sku));
             fromB = Task.Run(() => CreateOutcomeAsync(_b, "BLUE-VASE"));
@@ -177,8 +183,7 @@ public class ConcurrencyTests : DatabaseFixture
             .ShouldBe([("batch-1", outcomes[0] == "created" ? Sku : "BLUE-VASE")]);
     }
 
-    private ServiceInstance Instance() =>
-        ServiceInstance.Create(Database.ConnectionString, new Dictionary<string, string?> { ["Sqlite:BusyTimeoutMs"] = "50" });
+    private ServiceInstance Instance() => CreateInstance(new Dictionary<string, string?> { ["Sqlite:BusyTimeoutMs"] = "50" });
 
     private static async Task<string> OutcomeAsync(ServiceInstance instance, string orderId)
     {

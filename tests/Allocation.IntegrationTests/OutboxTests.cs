@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.IntegrationTests;
 
-public class OutboxTests : DatabaseFixture
+[TestFixtureSource(typeof(Providers), nameof(Providers.All))]
+public class OutboxTests(string provider) : DatabaseFixture(provider)
 {
     private const string Sku = "RED-CHAIR";
 
@@ -20,6 +21,7 @@ public class OutboxTests : DatabaseFixture
     {
         if (_instance is not null)
         {
+
             await _instance.DisposeAsync();
         }
     }
@@ -27,7 +29,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AllocatedEventsArePublishedInCommitOrderWithTheirOutboxMessageIds()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
         await instance.StartOutboxAsync();
 
@@ -46,7 +48,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AFailingPublisherIsRetriedUntilEveryEventIsDeliveredWithTheLastDeliveriesInCommitOrder()
     {
-        var instance = CreateInstance(new RecordingEventPublisher(failures: 3));
+        var instance = CreateOutboxInstance(new RecordingEventPublisher(failures: 3));
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
         for (var i = 0; i < 5; i++)
         {
@@ -73,7 +75,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AnAllocatedEntryThatFailsValidationIsDeadLetteredWhileLaterEntriesStillGoOut()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         await instance.SendAsync(new Allocate("order-1", Sku, 1));
         const string invalid = """{"orderId":"order-2","sku":"RED-CHAIR","qty":1,"batchReference":""}""";
@@ -91,7 +93,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AnUnreadableEntryIsDeadLetteredWhileLaterEntriesStillGoOut()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         InsertOutboxEntry("Allocated", "{not json");
         await instance.SendAsync(new Allocate("order-1", Sku, 1));
@@ -106,7 +108,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AnEntryOfAnUnknownEventTypeIsDeadLetteredInsteadOfWaitingForever()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         InsertOutboxEntry("BatchRetired", """{"reference":"batch-9"}""");
 
         await instance.StartOutboxAsync();
@@ -118,7 +120,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task ADeallocatedLineIsAllocatedAgainToAnotherBatchAndPublished()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         await instance.SendAsync(new CreateBatch("batch-2", Sku, 10, new DateOnly(2031, 5, 17)));
         await instance.SendAsync(new Allocate("order-1", Sku, 5));
@@ -138,7 +140,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task EveryOutOfStockEntryNotifiesTheStockTeamOnce()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
         await instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 1));
         await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
@@ -156,17 +158,16 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AMailServerThatIsDownDoesNotHoldBackAllocatedEvents()
     {
-        var instance = CreateInstance(notifier: new RecordingNotifier(down: true));
+        var instance = CreateOutboxInstance(notifier: new RecordingNotifier(down: true));
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 2));
         await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
         await instance.StartOutboxAsync();
 
         await instance.SendAsync(new Allocate("order-2", Sku, 1));
         await instance.SendAsync(new Allocate("order-3", Sku, 1));
-        await Eventually.Until(() => _publisher.Published.Count == 2, "both allocations are published");
+        await Eventually.Until(() => _publisher.Published.Count == 2 && _notifier.FailedCalls > 0, "both allocations are published, the e-mail tried");
 
         _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-2", "order-3"]);
-        _notifier.FailedCalls.ShouldBeGreaterThan(0);
         var outOfStock = Database.Outbox().Single(row => row.Type == "OutOfStock");
         outOfStock.DispatchedAt.ShouldBeNull();
         outOfStock.LastError.ShouldBe("The mail server is down.");
@@ -175,7 +176,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AnEntryRefusedUntilItsRetryBudgetIsSpentBecomesADeadLetterAndItsLaneGoesOn()
     {
-        var instance = CreateInstance(
+        var instance = CreateOutboxInstance(
             notifier: new RecordingNotifier(refuses: subject => subject.EndsWith(Sku, StringComparison.Ordinal)),
             settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "3" });
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
@@ -199,7 +200,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AnOutageIsWaitedOutWithoutSpendingTheRetryBudget()
     {
-        var instance = CreateInstance(notifier: new RecordingNotifier(down: true), settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "2" });
+        var instance = CreateOutboxInstance(notifier: new RecordingNotifier(down: true), settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "2" });
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
         await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
         await instance.StartOutboxAsync();
@@ -218,7 +219,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task AGivenUpEventReplayedOnceItsDestinationTakesItIsSentWithItsMessageId()
     {
-        var instance = CreateInstance(notifier: new RecordingNotifier(refuses: _ => true), settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "1" });
+        var instance = CreateOutboxInstance(notifier: new RecordingNotifier(refuses: _ => true), settings: new Dictionary<string, string?> { ["Outbox:MaxAttempts"] = "1" });
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 1));
         await Should.ThrowAsync<OutOfStockException>(() => instance.SendAsync(new Allocate("order-1", Sku, 5)));
         await instance.StartOutboxAsync();
@@ -239,7 +240,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task ACancellationGoesOutAfterTheAllocationOfItsLineInOneLane()
     {
-        var instance = CreateInstance();
+        var instance = CreateOutboxInstance();
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         await instance.SendAsync(new Allocate("order-1", Sku, 2));
         await instance.SendAsync(new Deallocate("order-1", Sku));
@@ -257,7 +258,7 @@ public class OutboxTests : DatabaseFixture
     [Test]
     public async Task DispatchedEntriesArePrunedAfterTheRetentionWhilePendingOnesStay()
     {
-        var instance = CreateInstance(
+        var instance = CreateOutboxInstance(
             notifier: new RecordingNotifier(down: true),
             settings: new Dictionary<string, string?> { ["Outbox:Retention"] = "00:00:00", ["Outbox:PruneInterval"] = "00:00:01" });
         await instance.SendAsync(new CreateBatch("batch-1", Sku, 3));
@@ -277,7 +278,7 @@ public class OutboxTests : DatabaseFixture
         Database.Allocations().Count.ShouldBe(3);
     }
 
-    private ServiceInstance CreateInstance(
+    private ServiceInstance CreateOutboxInstance(
         RecordingEventPublisher? publisher = null, RecordingNotifier? notifier = null, Dictionary<string, string?>? settings = null)
     {
         _publisher = publisher ?? new RecordingEventPublisher();
@@ -292,7 +293,7 @@ public class OutboxTests : DatabaseFixture
             values[key] = value;
         }
 
-        _instance = ServiceInstance.Create(Database.ConnectionString, values, services =>
+        _instance = CreateInstance(values, services =>
         {
             services.AddSingleton<IEventPublisher>(_publisher);
             services.AddSingleton<INotifier>(_notifier);

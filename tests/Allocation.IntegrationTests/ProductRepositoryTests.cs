@@ -8,7 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Allocation.IntegrationTests;
 
-public class ProductRepositoryTests : ServiceFixture
+[TestFixtureSource(typeof(Providers), nameof(Providers.All))]
+public class ProductRepositoryTests(string provider) : ServiceFixture(provider)
 {
     private const string Sku = "RED-CHAIR";
     private static readonly DateOnly Soon = new(2031, 5, 17);

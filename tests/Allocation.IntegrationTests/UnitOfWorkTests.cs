@@ -4,13 +4,14 @@ using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
 using Allocation.IntegrationTests.Support;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Allocation.IntegrationTests;
 
-public class UnitOfWorkTests : ServiceFixture
+[TestFixtureSource(typeof(Providers), nameof(Providers.All))]
+public class UnitOfWorkTests(string provider) : ServiceFixture(provider)
 {
     private const string Sku = "RED-CHAIR";
 
@@ -35,7 +36,7 @@ public class UnitOfWorkTests : ServiceFixture
         await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         RefuseOutboxWrites();
 
-        await Should.ThrowAsync<SqliteException>(() => Instance.SendAsync(new Allocate("order-1", Sku, 3)));
+        await Should.ThrowAsync<DbException>(() => Instance.SendAsync(new Allocate("order-1", Sku, 3)));
 
         Database.Allocations().ShouldBeEmpty();
         Database.AllocatedQuantityOf("batch-1").ShouldBe(0);
@@ -47,8 +48,8 @@ public class UnitOfWorkTests : ServiceFixture
     {
         await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         RefuseOutboxWrites();
-        await Should.ThrowAsync<SqliteException>(() => Instance.SendAsync(new Allocate("order-1", Sku, 3)));
-        Database.Execute("DROP TRIGGER refuse_outbox");
+        await Should.ThrowAsync<DbException>(() => Instance.SendAsync(new Allocate("order-1", Sku, 3)));
+        Database.AllowInserts("refuse_outbox", "outbox");
 
         var batch = await Instance.SendAsync(new Allocate("order-2", Sku, 3)).WaitAsync(Eventually.Limit);
 
@@ -116,10 +117,9 @@ public class UnitOfWorkTests : ServiceFixture
     {
         await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
         await Instance.SendAsync(new CreateBatch("batch-2", "BLUE-VASE", 10));
-        Database.Execute(
-            "CREATE TRIGGER refuse_vases BEFORE INSERT ON allocations WHEN NEW.sku = 'BLUE-VASE' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+        Database.RefuseInserts("refuse_vases", "allocations", "NEW.sku = 'BLUE-VASE'");
 
-        await Should.ThrowAsync<SqliteException>(() => Instance.InUnitAsync(async uow =>
+        await Should.ThrowAsync<DbException>(() => Instance.InUnitAsync(async uow =>
         {
             (await uow.Products.GetForOrderLineAsync(Sku, "order-1", default))!.Allocate(new OrderLine("order-1", Sku, 1));
             (await uow.Products.GetForOrderLineAsync("BLUE-VASE", "order-1", default))!.Allocate(new OrderLine("order-1", "BLUE-VASE", 1));
@@ -135,8 +135,7 @@ public class UnitOfWorkTests : ServiceFixture
     public async Task AUnitThatRollsBackDoesNotUndoTheCommittedUnitsOfItsCommitGroup()
     {
         await Instance.SendAsync(new CreateBatch("batch-1", Sku, 100));
-        Database.Execute(
-            "CREATE TRIGGER refuse_doomed BEFORE INSERT ON allocations WHEN NEW.orderid LIKE 'doomed-%' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+        Database.RefuseInserts("refuse_doomed", "allocations", "NEW.orderid LIKE 'doomed-%'");
         var orders = Enumerable.Range(0, 30).Select(i => i % 3 == 0 ? $"doomed-{i}" : $"order-{i}").ToList();
 
         var outcomes = await Task.WhenAll(orders.Select(orderId => Task.Run(async () =>
@@ -145,7 +144,7 @@ public class UnitOfWorkTests : ServiceFixture
             {
                 return (orderId, Stored: await Instance.SendAsync(new Allocate(orderId, Sku, 1)) == "batch-1");
             }
-            catch (SqliteException)
+            catch (DbException)
             {
                 return (orderId, Stored: false);
             }
@@ -192,5 +191,5 @@ public class UnitOfWorkTests : ServiceFixture
     }
 
     private void RefuseOutboxWrites() =>
-        Database.Execute("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox refused'); END");
+        Database.RefuseInserts("refuse_outbox", "outbox", "true");
 }

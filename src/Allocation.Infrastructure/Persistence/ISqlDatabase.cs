@@ -12,6 +12,12 @@ public interface ISqlDatabase
     /// <summary>Where the data is, for logs and health, without secrets.</summary>
     string Description { get; }
 
+    /// <summary>
+    /// "Is one of the list <paramref name="parameter"/>": SQLite takes a list Dapper spreads into
+    /// <c>IN (...)</c>, PostgreSQL an array, <c>= ANY(...)</c>.
+    /// </summary>
+    string IsAnyOf(string parameter);
+
     /// <summary>The statement that starts a write transaction.</summary>
     string BeginWrite { get; }
 

@@ -9,12 +9,13 @@ public sealed class OutboxStore(ISqlDatabase database)
     /// <summary>The oldest undispatched entries of a lane's event types, in commit order.</summary>
     public IReadOnlyList<OutboxEntry> Pending(IReadOnlyList<string> types, int limit) =>
         database.Read(connection => connection.Query<OutboxEntry>(
-            $"{Select} WHERE type IN @types AND dispatched_at IS NULL ORDER BY id LIMIT @limit",
-            new { types, limit }).AsList());
+            $"{Select} WHERE type {database.IsAnyOf("@types")} AND dispatched_at IS NULL ORDER BY id LIMIT @limit",
+            new { types = types.ToArray(), limit }).AsList());
 
     /// <summary>Undispatched entries whose type is none of <paramref name="known"/>.</summary>
     public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known) =>
-        database.Read(connection => connection.Query<OutboxEntry>($"{Select} WHERE dispatched_at IS NULL AND type NOT IN @known ORDER BY id", new { known }).AsList());
+        database.Read(connection => connection.Query<OutboxEntry>(
+            $"{Select} WHERE dispatched_at IS NULL AND NOT (type {database.IsAnyOf("@known")}) ORDER BY id", new { known = known.ToArray() }).AsList());
 
     /// <summary>How many entries wait, and since when the oldest of them (Unix ms), for health and metrics.</summary>
     public (long Count, long? OldestCreatedAt) Backlog() =>

@@ -1,53 +1,43 @@
-using Allocation.Testing;
 using Dapper;
-using Microsoft.Data.Sqlite;
 
 namespace Allocation.IntegrationTests.Support;
 
-/// <summary>Looks at the database file from outside the service, the way another process would.</summary>
+/// <summary>Looks at the database from outside the service, the way another process would.</summary>
 internal static class DatabaseFile
 {
-    /// <summary>A brand-new, unpooled connection: it shares nothing with the service's connections.</summary>
-    public static SqliteConnection OpenFresh(this TestDatabase database)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database.FilePath, Pooling = false }.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    public static List<T> Query<T>(this TestDatabase database, string sql, object? parameters = null)
+    public static List<T> Query<T>(this TestStore database, string sql, object? parameters = null)
     {
         using var connection = database.OpenFresh();
         return connection.Query<T>(sql, parameters).AsList();
     }
 
-    public static T Scalar<T>(this TestDatabase database, string sql, object? parameters = null)
+    public static T Scalar<T>(this TestStore database, string sql, object? parameters = null)
     {
         using var connection = database.OpenFresh();
         return connection.ExecuteScalar<T>(sql, parameters)!;
     }
 
-    public static void Execute(this TestDatabase database, string sql, object? parameters = null)
+    public static void Execute(this TestStore database, string sql, object? parameters = null)
     {
         using var connection = database.OpenFresh();
         connection.Execute(sql, parameters);
     }
 
-    public static int VersionOf(this TestDatabase database, string sku) =>
+    public static int VersionOf(this TestStore database, string sku) =>
         database.Scalar<int>("SELECT version_number FROM products WHERE sku = @sku", new { sku });
 
-    public static int AllocatedQuantityOf(this TestDatabase database, string reference) =>
+    public static int AllocatedQuantityOf(this TestStore database, string reference) =>
         database.Scalar<int>("SELECT allocated_quantity FROM batches WHERE reference = @reference", new { reference });
 
     /// <summary>The stored allocations as (orderid, batch reference), in the order they were made.</summary>
-    public static List<(string OrderId, string BatchRef)> Allocations(this TestDatabase database) =>
+    public static List<(string OrderId, string BatchRef)> Allocations(this TestStore database) =>
         database.Query<(string, string)>(
             "SELECT a.orderid, b.reference FROM allocations a JOIN batches b ON b.id = a.batch_id ORDER BY a.id");
 
-    public static List<(string Source, string Payload, string Error, string? MessageId)> DeadLetters(this TestDatabase database) =>
+    public static List<(string Source, string Payload, string Error, string? MessageId)> DeadLetters(this TestStore database) =>
         database.Query<(string, string, string, string?)>("SELECT source, payload, error, message_id FROM dead_letters ORDER BY id");
 
-    public static List<OutboxRow> Outbox(this TestDatabase database) =>
+    public static List<OutboxRow> Outbox(this TestStore database) =>
         database.Query<OutboxRow>(
             """
             SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts,

@@ -33,6 +33,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
     /// <param name="replace">Registrations made after the infrastructure's, which therefore win.</param>
     public static ServiceInstance Create(
         string connectionString,
+        string databaseProvider = Providers.Sqlite,
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? replace = null,
         bool migrate = true)
@@ -40,6 +41,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
         var values = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["ConnectionStrings:Allocation"] = connectionString,
+            ["Database:Provider"] = databaseProvider,
             ["ConnectionStrings:Redis"] = "127.0.0.1:1,connectTimeout=200",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

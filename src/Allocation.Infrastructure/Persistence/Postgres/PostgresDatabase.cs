@@ -49,6 +49,8 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public string BeginWrite => "BEGIN";
 
+    public string IsAnyOf(string parameter) => $"= ANY({parameter})";
+
     public DbConnection OpenWriter()
     {
         var connection = new NpgsqlConnection(_writerConnectionString);

@@ -63,6 +63,8 @@ public sealed partial class SqliteDatabase : ISqlDatabase
 
     public string BeginWrite => "BEGIN IMMEDIATE";
 
+    public string IsAnyOf(string parameter) => $"IN {parameter}";
+
     public DbConnection OpenWriter()
     {
         var connection = new SqliteConnection(_writerConnectionString);
