@@ -81,6 +81,8 @@ try
 
         return next(context);
     });
+    app.UseRouting();
+    app.UseRawRouteValues();
     app.MapAllocationEndpoints(security);
     app.MapHealthEndpoints();
     app.MapOpenApi();
