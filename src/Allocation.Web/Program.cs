@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Allocation.Application.Commands;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
@@ -99,6 +100,11 @@ try
     else
     {
         app.Logger.LogInformation("API keys required for stock changes and dead letters{Reads}", security.ProtectReads ? ", and for reads" : "");
+    }
+
+    if (!Rules.ChecksNormalization)
+    {
+        app.Logger.LogWarning("Unicode normalization is unavailable (globalization-invariant mode, no ICU): identifiers not in normalization form C are accepted");
     }
 
     app.Run();

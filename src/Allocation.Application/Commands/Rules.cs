@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using FluentValidation;
 
@@ -10,9 +11,11 @@ public static class Rules
     public const int MaxIdentifierLength = 255;
 
     /// <summary>
-    /// Order ids, SKUs and references (contract rule 8): non-empty, at most 255 characters, and nothing that
-    /// could not be read back, as itself, through a read route — so no control characters, and not "." or
-    /// "..", which clients resolve away as path segments before the request is sent.
+    /// Order ids, SKUs and references (contract rule 8): 1 to 255 Unicode code points, and nothing that could
+    /// not be read back, as itself, through a read route — so no control characters, and not "." or "..",
+    /// which clients resolve away as path segments before the request is sent. Nor what would make two ids
+    /// that a person cannot tell apart: white space at either end, no visible character at all, or text
+    /// not in Unicode normalization form C (the composed é and e + U+0301 would be two SKUs).
     /// </summary>
     public static IRuleBuilderOptionsConditions<T, string> ValidIdentifier<T>(this IRuleBuilder<T, string> rule) =>
         rule.Custom((value, context) =>
@@ -22,6 +25,12 @@ public static class Rules
                 context.AddFailure($"'{context.DisplayName}' {problem}.");
             }
         });
+
+    /// <summary>
+    /// Whether this process can tell text in normalization form C from other text: not in .NET's
+    /// globalization-invariant mode (no ICU), where every string counts as normalized.
+    /// </summary>
+    public static bool ChecksNormalization { get; } = !"e\u0301".IsNormalized(NormalizationForm.FormC);
 
     /// <summary>A message property's name as the contract spells the field (<c>Reference</c> is <c>ref</c>).</summary>
     public static string WireName(string property) => property switch
@@ -60,6 +69,23 @@ public static class Rules
             }
         }
 
+        if (!value.EnumerateRunes().Any(IsVisible))
+        {
+            return "must have a visible character; it has only white space or invisible characters";
+        }
+
+        Rune.DecodeFromUtf16(value, out var first, out _);
+        Rune.DecodeLastFromUtf16(value, out var last, out _);
+        if (Rune.IsWhiteSpace(first) || Rune.IsWhiteSpace(last))
+        {
+            return "must not begin or end with white space";
+        }
+
+        if (!value.IsNormalized(NormalizationForm.FormC))
+        {
+            return "must be in Unicode normalization form C (NFC); normalize it before sending";
+        }
+
         if (value is "." or "..")
         {
             return $"must not be \"{value}\": clients resolve it away as a path segment, so it could not be read back";
@@ -67,6 +93,13 @@ public static class Rules
 
         return null;
     }
+
+    // Shows as something: not white space, a control, a format character (zero-width space, joiners,
+    // direction marks), a combining mark on its own, or one of the letters that render as blank.
+    private static bool IsVisible(Rune rune) =>
+        !Rune.IsWhiteSpace(rune)
+        && Rune.GetUnicodeCategory(rune) is not (UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark)
+        && rune.Value is not (0x115F or 0x1160 or 0x3164 or 0xFFA0 or 0x2800);
 
     private static bool IsValidUtf16(string value)
     {

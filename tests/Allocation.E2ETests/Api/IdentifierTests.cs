@@ -123,6 +123,35 @@ public class IdentifierTests
         problem.GetProperty("errors").GetProperty(field)[0].GetString().ShouldNotBeNull().ShouldContain(reason);
     }
 
+    [TestCase("sku", " abc", "white space")]
+    [TestCase("sku", "abc ", "white space")]
+    [TestCase("ref", "\u200B", "visible character")]
+    [TestCase("ref", "\u3164\u200D", "visible character")]
+    [TestCase("sku", "cafe\u0301", "normalization form C")]
+    public async Task AnIdentifierThatLooksLikeAnotherIsRefusedWithTheReason(string field, string value, string reason)
+    {
+        var body = new Dictionary<string, object?> { ["ref"] = $"look-alike-{Guid.NewGuid():N}", ["sku"] = "LOOK-ALIKE", ["qty"] = 1, ["eta"] = null };
+        body[field] = value;
+
+        var response = await _client.PostAsync("/add_batch", JsonContent.Create(body));
+
+        var problem = await response.ShouldBeInvalidAsync(field);
+        problem.GetProperty("errors").GetProperty(field)[0].GetString().ShouldNotBeNull().ShouldContain(reason);
+    }
+
+    [Test]
+    public async Task AnIdentifierOf255EmojiIsAcceptedAndOf256Refused()
+    {
+        var longest = string.Concat(Enumerable.Repeat("🎉", 255));
+
+        var accepted = await _client.AddBatchAsync(longest, "PARTY", 1);
+        var refused = await _client.AddBatchAsync(longest + "🎉", "PARTY", 1);
+
+        await accepted.ShouldBeCreatedAsync();
+        (await ReadAsync(accepted.Headers.Location)).Text("ref").ShouldBe(longest);
+        await refused.ShouldBeInvalidAsync("ref");
+    }
+
     [TestCase("..")]
     [TestCase("order\u0001")]
     public async Task AnOrderIdThatCannotBeReadBackIsRefused(string orderId)

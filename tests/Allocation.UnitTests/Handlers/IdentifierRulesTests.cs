@@ -43,6 +43,49 @@ public class IdentifierRulesTests : BusFixture
         refusal.Errors.Keys.ShouldBe([field]);
     }
 
+    [TestCase(" batch-1", "white space")]
+    [TestCase("batch-1 ", "white space")]
+    [TestCase("batch-1\u00A0", "white space")]
+    [TestCase("\u3000batch-1", "white space")]
+    [TestCase("   ", "visible character")]
+    [TestCase("\u200B", "visible character")]
+    [TestCase("\u200B\u200D\u2060\uFEFF", "visible character")]
+    [TestCase("\u3164", "visible character")]
+    [TestCase("\u0301", "visible character")]
+    [TestCase("cafe\u0301", "normalization form C")]
+    [TestCase("\u212B", "normalization form C")]
+    public async Task AReferenceThatLooksLikeAnotherIsRefusedWithTheReason(string reference, string reason)
+    {
+        var refusal = await Should.ThrowAsync<InvalidInputException>(() => Bus.SendAsync(new CreateBatch(reference, "GARISH-RUG", 1)));
+
+        refusal.Errors["ref"].ShouldHaveSingleItem().ShouldContain(reason);
+    }
+
+    [TestCase("caf\u00E9")]
+    [TestCase("batch 1")]
+    [TestCase("a\u200Bb")]
+    [TestCase("\u2764\uFE0F")]
+    [TestCase("\U0001F469\u200D\U0001F469\u200D\U0001F467")]
+    [TestCase("q\u0307")]
+    public async Task AnIdentifierInItsOneFormIsAccepted(string sku)
+    {
+        await Bus.SendAsync(new CreateBatch("batch-1", sku, 1));
+
+        Bus.UnitOfWork.Repository.Stored(sku).ShouldNotBeNull();
+    }
+
+    [Test]
+    public async Task LengthIsCountedInUnicodeCodePoints()
+    {
+        var longest = string.Concat(Enumerable.Repeat("\U0001F389", 255));
+
+        await Bus.SendAsync(new CreateBatch("batch-1", longest, 1));
+        var refusal = await Should.ThrowAsync<InvalidInputException>(() => Bus.SendAsync(new CreateBatch("batch-2", longest + "\U0001F389", 1)));
+
+        Bus.UnitOfWork.Repository.Stored(longest).ShouldNotBeNull();
+        refusal.Errors["sku"].ShouldHaveSingleItem().ShouldContain("at most 255 characters long; it has 256");
+    }
+
     [Test]
     public async Task DotsWithinAnIdentifierAreAccepted()
     {
