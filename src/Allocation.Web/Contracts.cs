@@ -17,8 +17,11 @@ public sealed record AddBatchRequest
     [JsonRequired, JsonPropertyName("qty")]
     public int Qty { get; init; }
 
-    /// <summary>YYYY-MM-DD, or null for stock already in the warehouse.</summary>
-    [JsonPropertyName("eta")]
+    /// <summary>
+    /// YYYY-MM-DD, or null for stock already in the warehouse. Required all the same: a client that forgot
+    /// the field must not create a batch that counts as in the warehouse.
+    /// </summary>
+    [JsonRequired, JsonPropertyName("eta")]
     public DateOnly? Eta { get; init; }
 }
 

@@ -45,7 +45,7 @@ public class OpenApiTests
         var schema = RequestSchema(document, "/add_batch");
 
         PropertyNames(schema).ShouldBe(["ref", "sku", "qty", "eta"], ignoreOrder: true);
-        RequiredNames(schema).ShouldBe(["ref", "sku", "qty"], ignoreOrder: true);
+        RequiredNames(schema).ShouldBe(["ref", "sku", "qty", "eta"], ignoreOrder: true);
     }
 
     [Test]
