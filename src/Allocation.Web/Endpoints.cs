@@ -12,30 +12,38 @@ public static class Endpoints
     {
         var writes = app.MapGroup("").WithTags("Allocation").RequireApiKey(security, isRead: false);
 
-        writes.MapPost("/add_batch", async (AddBatchRequest body, ISender sender, CancellationToken cancellationToken) =>
+        writes.MapPost("/add_batch", async (HttpRequest request, ISender sender, CancellationToken cancellationToken) =>
             {
+                var body = await JsonBody.ReadAsync(request, WireJsonContext.Default.AddBatchRequest, cancellationToken);
                 await sender.Send(new CreateBatch(body.Ref, body.Sku, body.Qty, body.Eta), cancellationToken);
                 return TypedResults.Created($"/batches/{Uri.EscapeDataString(body.Ref)}");
             })
+            .Accepts<AddBatchRequest>(JsonBody.MediaType)
             .WithName("AddBatch")
             .WithSummary("Add a batch of stock; creates the product for a new SKU. Re-posting an identical batch changes nothing.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        writes.MapPost("/allocate", async (AllocateRequest body, ISender sender, CancellationToken cancellationToken) =>
+        writes.MapPost("/allocate", async (HttpRequest request, ISender sender, CancellationToken cancellationToken) =>
             {
+                var body = await JsonBody.ReadAsync(request, WireJsonContext.Default.AllocateRequest, cancellationToken);
                 var batchRef = await sender.Send(new Allocate(body.OrderId, body.Sku, body.Qty), cancellationToken);
                 return TypedResults.Created($"/allocations/{Uri.EscapeDataString(body.OrderId)}", new AllocateResponse(batchRef));
             })
+            .Accepts<AllocateRequest>(JsonBody.MediaType)
             .WithName("Allocate")
             .WithSummary("Allocate an order line, whole, to the preferred batch that can take it.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        writes.MapPost("/deallocate", async (DeallocateRequest body, ISender sender, CancellationToken cancellationToken) =>
-                TypedResults.Ok(new AllocateResponse(await sender.Send(new Deallocate(body.OrderId, body.Sku), cancellationToken))))
+        writes.MapPost("/deallocate", async (HttpRequest request, ISender sender, CancellationToken cancellationToken) =>
+            {
+                var body = await JsonBody.ReadAsync(request, WireJsonContext.Default.DeallocateRequest, cancellationToken);
+                return TypedResults.Ok(new AllocateResponse(await sender.Send(new Deallocate(body.OrderId, body.Sku), cancellationToken)));
+            })
+            .Accepts<DeallocateRequest>(JsonBody.MediaType)
             .WithName("Deallocate")
             .WithSummary("Cancel an allocated order line: its stock goes back to its batch, and line_deallocated is published. Answers the batch it left.")
             .ProducesValidationProblem()

@@ -84,6 +84,7 @@ try
     });
     app.UseRouting();
     app.UseRawRouteValues();
+    app.UseQueryValueChecks();
     app.MapAllocationEndpoints(security);
     app.MapHealthEndpoints();
     app.MapOpenApi();
