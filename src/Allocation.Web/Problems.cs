@@ -26,6 +26,9 @@ internal static class Problems
         return TypedResults.Problem(problem);
     }
 
+    public static IResult TooLarge() =>
+        Result(StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than the service accepts.");
+
     /// <summary>The detail of a problem the framework answers on its own, which has only a status and title.</summary>
     public static string DefaultDetail(int? status, HttpRequest request) => status switch
     {
@@ -38,8 +41,7 @@ internal static class Problems
     /// <summary>What the client is told for an exception; null for the unexpected, which is a bare 500.</summary>
     public static IResult? For(Exception exception) => exception switch
     {
-        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-            Result(StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than the service accepts."),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(),
         BadHttpRequestException bad =>
             Result(bad.StatusCode, ReasonPhrases.GetReasonPhrase(bad.StatusCode), bad.Message),
         RejectedException rejected => Result(rejected.Status, rejected.Title, rejected.Message, rejected.Errors),

@@ -3,7 +3,6 @@ using Allocation.Application.Commands;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
-using Microsoft.AspNetCore.Http.Features;
 using Scalar.AspNetCore;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -66,22 +65,7 @@ try
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseExceptionHandler();
     app.UseStatusCodePages();
-    app.Use((context, next) =>
-    {
-        // Kestrel enforces the limit while reading; this answers early when the length is declared,
-        // and applies the same limit on servers without Kestrel's feature.
-        if (context.Request.ContentLength > maxBodyBytes)
-        {
-            throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = maxBodyBytes;
-        }
-
-        return next(context);
-    });
+    app.UseBodyLimit(maxBodyBytes);
     app.UseRouting();
     app.UseRawRouteValues();
     app.UseQueryValueChecks();
