@@ -16,7 +16,7 @@ try
     builder.Services.AddSerilog(
         (services, logging) =>
         {
-            logging.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services).Enrich.FromLogContext();
+            logging.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services).Enrich.FromLogContext().Enrich.With<QueryStringRedaction>();
             if (builder.Configuration.GetValue("Logging:Json", !builder.Environment.IsDevelopment()))
             {
                 logging.WriteTo.Console(new RenderedCompactJsonFormatter());
@@ -65,9 +65,10 @@ try
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
     app.UseExceptionHandler();
     app.UseStatusCodePages();
-    app.UseBodyLimit(maxBodyBytes);
     app.UseRouting();
+    app.UseApiKeys(security);
     app.UseRawRouteValues();
+    app.UseBodyLimit(maxBodyBytes);
     app.UseQueryValueChecks();
     app.MapAllocationEndpoints(security);
     app.MapHealthEndpoints();
