@@ -23,7 +23,9 @@ try
             }
             else
             {
-                logging.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");
+                logging.WriteTo.Sink(Serilog.Configuration.LoggerSinkConfiguration.Wrap(
+                    console => new TextLogEscaping(console),
+                    to => to.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}")));
             }
         },
         preserveStaticLogger: true);
