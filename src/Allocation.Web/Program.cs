@@ -36,7 +36,13 @@ try
         builder.WebHost.UseUrls("http://localhost:5005");
     }
 
-    builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBodyBytes);
+    builder.WebHost.ConfigureKestrel(kestrel =>
+    {
+        kestrel.Limits.MaxRequestBodySize = maxBodyBytes;
+
+        // The banner tells an attacker which server to look up exploits for, and a client nothing.
+        kestrel.AddServerHeader = false;
+    });
     builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
     builder.Services.ConfigureHttpJsonOptions(options =>
     {
@@ -65,6 +71,7 @@ try
 
     // The DI logger, so that request logs follow the configured levels and format (the static logger is only for start-up failures).
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
+    app.UseResponseHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRouting();
