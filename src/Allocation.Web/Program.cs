@@ -10,7 +10,9 @@ using Serilog.Formatting.Compact;
 Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateLogger();
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    // The application's own folder, not the working directory, so that appsettings.json is found
+    // wherever the service is started from.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     var maxBodyBytes = builder.Configuration.GetValue("Http:MaxRequestBodyBytes", 64 * 1024);
 
     builder.Services.AddSerilog(
@@ -88,6 +90,7 @@ try
         app.MapScalarApiReference();
     }
 
+    LogConfigurationFiles(app.Logger, builder.Configuration, app.Environment.ContentRootPath);
     if (security.ApiKeys.Length == 0)
     {
         app.Logger.LogWarning("No API keys configured (Security:ApiKeys): every route, including stock changes and dead-letter replay, is open");
@@ -118,6 +121,24 @@ catch (Exception exception) when (exception is not HostAbortedException)
 finally
 {
     Log.CloseAndFlush();
+}
+
+// Which files configured this run, so that a setting that does not take effect can be traced.
+static void LogConfigurationFiles(Microsoft.Extensions.Logging.ILogger logger, IConfigurationBuilder configuration, string contentRoot)
+{
+    var files = configuration.Sources.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationSource>()
+        .Select(source => source.FileProvider?.GetFileInfo(source.Path ?? ""))
+        .Where(file => file is { Exists: true })
+        .Select(file => file!.PhysicalPath ?? file.Name)
+        .ToList();
+    if (files.Count == 0)
+    {
+        logger.LogWarning("No configuration file found in {ContentRoot}: defaults, environment variables and arguments only", contentRoot);
+    }
+    else
+    {
+        logger.LogInformation("Configuration read from {Files}", string.Join(", ", files));
+    }
 }
 
 /// <summary>Entry point, visible to the API tests' WebApplicationFactory.</summary>

@@ -8,6 +8,22 @@ namespace Allocation.E2ETests.Operations;
 public class StartUpTests
 {
     [Test]
+    public async Task StartedFromAnotherFolderItReadsItsOwnConfiguration()
+    {
+        using var database = new TestDatabase();
+
+        await using var service = await ServiceProcess.StartAsync(ServiceProcess.Standalone(database), workingDirectory: database.Folder);
+        using var client = service.CreateClient();
+        var response = await client.GetAsync("/products");
+
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+        var read = await service.WaitForOutputAsync(line => line.Contains("Configuration read from", StringComparison.Ordinal), "the start-up line naming the configuration files");
+        read.ShouldContain(Path.Combine(ServiceProcess.BuildFolder, "appsettings.json"));
+        await service.WaitForOutputAsync(line => line.Contains("HTTP GET /products responded", StringComparison.Ordinal), "the request's log line");
+        service.Lines().ShouldNotContain(line => line.Contains("Request starting", StringComparison.Ordinal), "appsettings.json turns ASP.NET Core's own request logs off");
+    }
+
+    [Test]
     public async Task InGlobalizationInvariantModeStartUpSaysNormalizationIsNotChecked()
     {
         using var database = new TestDatabase();

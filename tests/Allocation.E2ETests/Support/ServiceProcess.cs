@@ -27,6 +27,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>The folder the service is built to, where its <c>appsettings.json</c> lies.</summary>
+    public static string BuildFolder => Path.GetDirectoryName(WebAssemblyPath())!;
+
     /// <summary>The last lines the service wrote (up to a thousand), for failure messages.</summary>
     public string Output
     {
