@@ -64,6 +64,7 @@ try
 
     builder.Services.AddAllocationBus();
     builder.Services.AddInfrastructure(builder.Configuration);
+    builder.Services.AddBrowserOrigins(builder.Configuration);
     builder.Services.AddOpenApi();
     builder.Services.AddTelemetry(builder.Configuration);
     var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
@@ -77,6 +78,7 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRouting();
+    app.UseBrowserOrigins();
     app.UseApiKeys(security);
     app.UseRawRouteValues();
     app.UseBodyLimit(maxBodyBytes);
