@@ -65,7 +65,13 @@ try
     builder.Services.AddAllocationBus();
     builder.Services.AddInfrastructure(builder.Configuration);
     builder.Services.AddBrowserOrigins(builder.Configuration);
-    builder.Services.AddOpenApi();
+    builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+    {
+        // The document is named after the service, not the assembly that hosts it.
+        document.Info.Title = "Allocation service";
+        document.Info.Description = "Allocates order lines to batches of stock. Errors are application/problem+json with a top-level message.";
+        return Task.CompletedTask;
+    }));
     builder.Services.AddTelemetry(builder.Configuration);
     var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
 
