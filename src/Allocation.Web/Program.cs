@@ -50,7 +50,8 @@ try
     {
         options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
 
-        // The web defaults read "3" as 3 and "OrderId" as "orderid"; the contract's fields are exact.
+        // Answers and the OpenAPI schemas use the wire contracts as JsonBody reads them: the web defaults
+        // would take "3" for 3 and "OrderId" for "orderid", and the contract's fields are exact.
         options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         options.SerializerOptions.PropertyNameCaseInsensitive = false;
     });
@@ -83,6 +84,10 @@ try
     app.UseResponseHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+
+    // After routing, in this order: CORS answers preflights (which carry no key); a request without a
+    // valid key is refused before anything about it is looked at; then route values, body size and query
+    // values are checked, each before the endpoint binds them.
     app.UseRouting();
     app.UseBrowserOrigins();
     app.UseApiKeys(security);
