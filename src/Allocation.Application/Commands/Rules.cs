@@ -26,6 +26,16 @@ public static class Rules
             }
         });
 
+    /// <summary>At most 255 Unicode code points, counted as identifiers are: for values that name one, such as a paging cursor.</summary>
+    public static IRuleBuilderOptionsConditions<T, string> WithinIdentifierLength<T>(this IRuleBuilder<T, string> rule) =>
+        rule.Custom((value, context) =>
+        {
+            if (value is not null && LengthProblem(value) is { } problem)
+            {
+                context.AddFailure($"'{context.DisplayName}' {problem}.");
+            }
+        });
+
     /// <summary>
     /// Whether this process can tell text in normalization form C from other text: not in .NET's
     /// globalization-invariant mode (no ICU), where every string counts as normalized.
@@ -52,11 +62,9 @@ public static class Rules
             return "must be valid Unicode text (it has an unpaired surrogate)";
         }
 
-        // The contract counts Unicode code points, as PostgreSQL's varchar does: an emoji is one character.
-        var length = value.EnumerateRunes().Count();
-        if (length > MaxIdentifierLength)
+        if (LengthProblem(value) is { } tooLong)
         {
-            return $"must be at most {MaxIdentifierLength} characters long; it has {length}";
+            return tooLong;
         }
 
         var position = 0;
@@ -92,6 +100,13 @@ public static class Rules
         }
 
         return null;
+    }
+
+    // The contract counts Unicode code points, as PostgreSQL's varchar does: an emoji is one character.
+    private static string? LengthProblem(string value)
+    {
+        var length = value.EnumerateRunes().Count();
+        return length > MaxIdentifierLength ? $"must be at most {MaxIdentifierLength} characters long; it has {length}" : null;
     }
 
     // Shows as something: not white space, a control, a format character (zero-width space, joiners,

@@ -152,6 +152,18 @@ public class IdentifierTests
         await refused.ShouldBeInvalidAsync("ref");
     }
 
+    [Test]
+    public async Task TheLongestSkuServesAsAPagingCursor()
+    {
+        var longest = string.Concat(Enumerable.Repeat("🎈", 255));
+        await (await _client.AddBatchAsync("balloons", longest, 1)).ShouldBeCreatedAsync();
+
+        var page = await ReadAsync(new Uri($"/products?limit=1&after={Uri.EscapeDataString(longest[..^2])}", UriKind.Relative));
+
+        page.GetProperty("items").EnumerateArray().Select(item => item.Text("sku")).ShouldBe([longest]);
+        (await ReadAsync(new Uri($"/products?limit=1&after={Uri.EscapeDataString(longest)}", UriKind.Relative))).GetProperty("items").EnumerateArray().ShouldNotContain(item => item.Text("sku") == longest);
+    }
+
     [TestCase("..")]
     [TestCase("order\u0001")]
     public async Task AnOrderIdThatCannotBeReadBackIsRefused(string orderId)
