@@ -24,7 +24,7 @@ internal static class JsonBody
             throw new BadHttpRequestException($"The request body must be JSON, sent as Content-Type: {MediaType}.", StatusCodes.Status415UnsupportedMediaType);
         }
 
-        // Kestrel's body size limit applies while reading: past it, this throws its 413.
+        // The body limit (BodyLimit, and Kestrel behind it) applies while reading: past it, this throws 413.
         using var buffer = new MemoryStream((int)Math.Clamp(request.ContentLength ?? 0, 256, 64 * 1024));
         await request.Body.CopyToAsync(buffer, cancellationToken);
         ReadOnlyMemory<byte> bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);

@@ -93,7 +93,7 @@ internal static class RawRouteValues
         var bytes = new List<byte>(segment.Length);
         for (var index = 0; index < segment.Length; index++)
         {
-            if (segment[index] == '%' && index + 2 < segment.Length && IsHex(segment[index + 1]) && IsHex(segment[index + 2]))
+            if (segment[index] == '%' && index + 2 < segment.Length && char.IsAsciiHexDigit(segment[index + 1]) && char.IsAsciiHexDigit(segment[index + 2]))
             {
                 bytes.Add(Convert.ToByte(segment.Substring(index + 1, 2), 16));
                 index += 2;
@@ -116,6 +116,4 @@ internal static class RawRouteValues
             return null;
         }
     }
-
-    private static bool IsHex(char character) => char.IsAsciiHexDigit(character);
 }
