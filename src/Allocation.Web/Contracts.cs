@@ -2,9 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace Allocation.Web;
 
-// The HTTP wire format of the contract: field names exactly as clients send and read them. Required
-// fields that are absent, null where a number is due, or of the wrong type fail deserialization and
-// are answered 400; empty or over-long strings are caught by the command validators.
+// The HTTP wire format of the contract: field names exactly as clients send and read them. JsonBody
+// answers 400 for required fields that are absent, null where the type has no null, or of the wrong
+// type, reading what is required and nullable from these declarations; what an identifier may be is the
+// command validators' business.
 
 public sealed record AddBatchRequest
 {
@@ -17,8 +18,11 @@ public sealed record AddBatchRequest
     [JsonRequired, JsonPropertyName("qty")]
     public int Qty { get; init; }
 
-    /// <summary>YYYY-MM-DD, or null for stock already in the warehouse.</summary>
-    [JsonPropertyName("eta")]
+    /// <summary>
+    /// YYYY-MM-DD, or null for stock already in the warehouse. Required all the same: a client that forgot
+    /// the field must not create a batch that counts as in the warehouse.
+    /// </summary>
+    [JsonRequired, JsonPropertyName("eta")]
     public DateOnly? Eta { get; init; }
 }
 
@@ -110,7 +114,7 @@ public sealed record ReplayResponse(
     [property: JsonPropertyName("outcome")] string Outcome,
     [property: JsonPropertyName("error")] string? Error);
 
-[JsonSourceGenerationOptions(UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSourceGenerationOptions(UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(AddBatchRequest))]
 [JsonSerializable(typeof(AllocateRequest))]
 [JsonSerializable(typeof(DeallocateRequest))]

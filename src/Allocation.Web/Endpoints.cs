@@ -12,32 +12,43 @@ public static class Endpoints
     {
         var writes = app.MapGroup("").WithTags("Allocation").RequireApiKey(security, isRead: false);
 
-        writes.MapPost("/add_batch", async (AddBatchRequest body, ISender sender, CancellationToken cancellationToken) =>
+        writes.MapPost("/add_batch", async (HttpRequest request, ISender sender, CancellationToken cancellationToken) =>
             {
+                var body = await JsonBody.ReadAsync(request, WireJsonContext.Default.AddBatchRequest, cancellationToken);
                 await sender.Send(new CreateBatch(body.Ref, body.Sku, body.Qty, body.Eta), cancellationToken);
                 return TypedResults.Created($"/batches/{Uri.EscapeDataString(body.Ref)}");
             })
+            .Accepts<AddBatchRequest>(JsonBody.MediaType)
             .WithName("AddBatch")
-            .WithSummary("Add a batch of stock; creates the product for a new SKU. Re-posting an identical batch changes nothing.")
+            .WithSummary("Add a batch")
+            .WithDescription("Adds a batch of stock; creates the product for a new SKU. Every key is required; an `eta` of null is stock already in the warehouse. Re-posting an identical batch changes nothing; the same `ref` with other details is a conflict.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        writes.MapPost("/allocate", async (AllocateRequest body, ISender sender, CancellationToken cancellationToken) =>
+        writes.MapPost("/allocate", async (HttpRequest request, ISender sender, CancellationToken cancellationToken) =>
             {
+                var body = await JsonBody.ReadAsync(request, WireJsonContext.Default.AllocateRequest, cancellationToken);
                 var batchRef = await sender.Send(new Allocate(body.OrderId, body.Sku, body.Qty), cancellationToken);
                 return TypedResults.Created($"/allocations/{Uri.EscapeDataString(body.OrderId)}", new AllocateResponse(batchRef));
             })
+            .Accepts<AllocateRequest>(JsonBody.MediaType)
             .WithName("Allocate")
-            .WithSummary("Allocate an order line, whole, to the preferred batch that can take it.")
+            .WithSummary("Allocate an order line")
+            .WithDescription("Allocates an order line, whole, to the preferred batch that can take it: warehouse stock first, then by eta. Allocating the same line again with the same qty answers as the first time.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
-        writes.MapPost("/deallocate", async (DeallocateRequest body, ISender sender, CancellationToken cancellationToken) =>
-                TypedResults.Ok(new AllocateResponse(await sender.Send(new Deallocate(body.OrderId, body.Sku), cancellationToken))))
+        writes.MapPost("/deallocate", async (HttpRequest request, ISender sender, CancellationToken cancellationToken) =>
+            {
+                var body = await JsonBody.ReadAsync(request, WireJsonContext.Default.DeallocateRequest, cancellationToken);
+                return TypedResults.Ok(new AllocateResponse(await sender.Send(new Deallocate(body.OrderId, body.Sku), cancellationToken)));
+            })
+            .Accepts<DeallocateRequest>(JsonBody.MediaType)
             .WithName("Deallocate")
-            .WithSummary("Cancel an allocated order line: its stock goes back to its batch, and line_deallocated is published. Answers the batch it left.")
+            .WithSummary("Cancel an order line")
+            .WithDescription("Cancels an allocated order line: its stock goes back to its batch, and line_deallocated is published. Answers the batch it left.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
@@ -52,7 +63,8 @@ public static class Endpoints
                     : TypedResults.Ok(allocations.Select(allocation => new AllocationResponse(allocation.Sku, allocation.BatchRef)).ToArray());
             })
             .WithName("GetAllocations")
-            .WithSummary("Where each line of an order is allocated.")
+            .WithSummary("Get an order's allocations")
+            .WithDescription("Where each line of an order is allocated: its sku and batch reference.")
             .Produces<AllocationResponse[]>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -61,7 +73,8 @@ public static class Endpoints
                     ? TypedResults.Ok(new ProductResponse(product.Sku, product.Version, product.Batches.Select(ToResponse).ToArray()))
                     : Problems.NotFound($"No product with sku {sku}"))
             .WithName("GetProduct")
-            .WithSummary("A product's batches in allocation preference order, with purchased, allocated and available quantities.")
+            .WithSummary("Get a product's stock")
+            .WithDescription("A product's batches in allocation preference order, with purchased, allocated and available quantities.")
             .Produces<ProductResponse>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
@@ -73,7 +86,8 @@ public static class Endpoints
                     page.Next));
             })
             .WithName("ListProducts")
-            .WithSummary($"SKUs with stock totals, in SKU order; page with ?after=<next>&limit=<n> (default {Paging.DefaultLimit}, at most {Paging.MaxLimit}).")
+            .WithSummary("List products")
+            .WithDescription($"SKUs with stock totals, in SKU order; page with ?after=<next>&limit=<n> (default {Paging.DefaultLimit}, at most {Paging.MaxLimit}).")
             .ProducesValidationProblem();
 
         reads.MapGet("/batches/{ref}", async Task<IResult> (string @ref, long? after, int? limit, ISender sender, CancellationToken cancellationToken) =>
@@ -90,7 +104,8 @@ public static class Endpoints
                     batch.Allocations.Next));
             })
             .WithName("GetBatch")
-            .WithSummary("A batch and its allocated order lines, oldest first; page with ?after=<next>&limit=<n>.")
+            .WithSummary("Get a batch")
+            .WithDescription("A batch and its allocated order lines, oldest first; page with ?after=<next>&limit=<n>.")
             .Produces<BatchResponse>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -103,7 +118,8 @@ public static class Endpoints
                 return TypedResults.Ok(new DeadLettersPage(page.Items.Select(ToResponse).ToArray(), page.Next));
             })
             .WithName("ListDeadLetters")
-            .WithSummary("Messages the service refused, oldest first, with why and any replay outcome.")
+            .WithSummary("List dead letters")
+            .WithDescription("Messages the service refused and events it gave up on, oldest first, with why and any replay outcome.")
             .ProducesValidationProblem();
 
         deadLetters.MapPost("/{id:long}/replay", async (long id, ISender sender, CancellationToken cancellationToken) =>
@@ -112,7 +128,8 @@ public static class Endpoints
                 return TypedResults.Ok(new ReplayResponse(id, outcome.WasApplied ? "applied" : "refused", outcome.Error));
             })
             .WithName("ReplayDeadLetter")
-            .WithSummary("Send a dead letter through again: a refused inbound message (after the upstream data was fixed) or an outbound event the outbox gave up on; the outcome is recorded.")
+            .WithSummary("Replay a dead letter")
+            .WithDescription("Sends a dead letter through again: a refused inbound message (after the upstream data was fixed) or an outbound event the outbox gave up on; the outcome is recorded.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 

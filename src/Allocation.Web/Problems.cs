@@ -1,8 +1,5 @@
-using System.Text.Json;
-using Allocation.Application.Commands;
 using Allocation.Application.Ports;
 using Allocation.Domain;
-using FluentValidation;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
@@ -13,7 +10,7 @@ namespace Allocation.Web;
 /// Every error as RFC 9457 problem details, with the top-level <c>message</c> older clients read and,
 /// for invalid input, <c>errors</c> keyed by the contract's field names.
 /// </summary>
-internal static partial class Problems
+internal static class Problems
 {
     public static IResult NotFound(string detail) => Result(StatusCodes.Status404NotFound, "Not found", detail);
 
@@ -29,6 +26,9 @@ internal static partial class Problems
         return TypedResults.Problem(problem);
     }
 
+    public static IResult TooLarge() =>
+        Result(StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than the service accepts.");
+
     /// <summary>The detail of a problem the framework answers on its own, which has only a status and title.</summary>
     public static string DefaultDetail(int? status, HttpRequest request) => status switch
     {
@@ -41,68 +41,16 @@ internal static partial class Problems
     /// <summary>What the client is told for an exception; null for the unexpected, which is a bare 500.</summary>
     public static IResult? For(Exception exception) => exception switch
     {
-        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
-            Result(StatusCodes.Status413PayloadTooLarge, "Request body too large", "The request body is larger than the service accepts."),
-        BadHttpRequestException { InnerException: JsonException json } => InvalidJson(json),
-        BadHttpRequestException bad when BadParameter().Match(bad.Message) is { Success: true } match =>
-            InvalidParameter(match.Groups["name"].Value, match.Groups["type"].Value),
+        BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => TooLarge(),
         BadHttpRequestException bad =>
-            Result(bad.StatusCode, "Bad request", bad.Message),
+            Result(bad.StatusCode, ReasonPhrases.GetReasonPhrase(bad.StatusCode), bad.Message),
         RejectedException rejected => Result(rejected.Status, rejected.Title, rejected.Message, rejected.Errors),
         ConcurrencyException => RetryAfter(1, Result(StatusCodes.Status503ServiceUnavailable, "Busy", "The product kept changing under this request; try again.")),
         UnavailableException => RetryAfter(5, Result(StatusCodes.Status503ServiceUnavailable, "Unavailable", $"{exception.Message} Nothing was changed; try again later.")),
         _ => null,
     };
 
-    // What each field of the contract must be, for messages that do not leak .NET type names.
-    private static readonly Dictionary<string, string> FieldTypes = new(StringComparer.Ordinal)
-    {
-        ["qty"] = "an integer",
-        ["eta"] = "a date (YYYY-MM-DD) or null",
-        ["ref"] = "a string",
-        ["sku"] = "a string",
-        ["orderid"] = "a string",
-    };
-
     private static IResult RetryAfter(int seconds, IResult problem) => new RetryAfterResult(seconds, problem);
-
-    private static IResult InvalidJson(JsonException json)
-    {
-        var missing = MissingProperties().Match(json.Message);
-        if (missing.Success)
-        {
-            var fields = missing.Groups["names"].Value.Split(',').Select(name => name.Trim().Trim('\'')).ToArray();
-            return Result(
-                StatusCodes.Status400BadRequest,
-                "Invalid input",
-                $"Missing required field(s): {string.Join(", ", fields)}.",
-                fields.ToDictionary(field => field, field => new[] { $"'{field}' is required." }));
-        }
-
-        var field = json.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
-        if (field is not null && FieldTypes.TryGetValue(field, out var expected))
-        {
-            var message = $"'{field}' must be {expected}.";
-            return Result(StatusCodes.Status400BadRequest, "Invalid input", message, new Dictionary<string, string[]> { [field] = [message] });
-        }
-
-        var detail = $"The request body is not valid JSON (line {json.LineNumber + 1}, byte {json.BytePositionInLine + 1}).";
-        return Result(StatusCodes.Status400BadRequest, "Invalid JSON body", detail, new Dictionary<string, string[]> { ["body"] = [detail] });
-    }
-
-    private static IResult InvalidParameter(string name, string type)
-    {
-        var integer = type.Contains("int", StringComparison.OrdinalIgnoreCase) || type.Contains("long", StringComparison.OrdinalIgnoreCase);
-        var message = integer ? $"'{name}' must be an integer." : $"'{name}' is not valid.";
-        return Result(StatusCodes.Status400BadRequest, "Invalid input", message, new Dictionary<string, string[]> { [name] = [message] });
-    }
-
-    // The framework's message for a route or query value that does not parse, e.g. Failed to bind parameter "int? limit" from "abc".
-    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>[^ ]+) (?<name>[^\"]+)\" from")]
-    private static partial System.Text.RegularExpressions.Regex BadParameter();
-
-    [System.Text.RegularExpressions.GeneratedRegex("missing required properties including: (?<names>.+)\\.$")]
-    private static partial System.Text.RegularExpressions.Regex MissingProperties();
 }
 
 /// <summary>A problem answered with <c>Retry-After</c>: the same request may succeed once the condition passes.</summary>

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
+using Allocation.Application.Commands;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Persistence;
 using Allocation.Web;
-using Microsoft.AspNetCore.Http.Features;
 using Scalar.AspNetCore;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -10,20 +10,24 @@ using Serilog.Formatting.Compact;
 Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateLogger();
 try
 {
-    var builder = WebApplication.CreateBuilder(args);
+    // The application's own folder, not the working directory, so that appsettings.json is found
+    // wherever the service is started from.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     var maxBodyBytes = builder.Configuration.GetValue("Http:MaxRequestBodyBytes", 64 * 1024);
 
     builder.Services.AddSerilog(
         (services, logging) =>
         {
-            logging.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services).Enrich.FromLogContext();
+            logging.ReadFrom.Configuration(builder.Configuration).ReadFrom.Services(services).Enrich.FromLogContext().Enrich.With<QueryStringRedaction>();
             if (builder.Configuration.GetValue("Logging:Json", !builder.Environment.IsDevelopment()))
             {
                 logging.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
             else
             {
-                logging.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");
+                logging.WriteTo.Sink(Serilog.Configuration.LoggerSinkConfiguration.Wrap(
+                    console => new TextLogEscaping(console),
+                    to => to.Console(outputTemplate: "[{Timestamp:HH:mm:ss.fff} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}")));
             }
         },
         preserveStaticLogger: true);
@@ -34,13 +38,20 @@ try
         builder.WebHost.UseUrls("http://localhost:5005");
     }
 
-    builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBodyBytes);
+    builder.WebHost.ConfigureKestrel(kestrel =>
+    {
+        kestrel.Limits.MaxRequestBodySize = maxBodyBytes;
+
+        // The banner tells an attacker which server to look up exploits for, and a client nothing.
+        kestrel.AddServerHeader = false;
+    });
     builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
     builder.Services.ConfigureHttpJsonOptions(options =>
     {
         options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
 
-        // The web defaults read "3" as 3 and "OrderId" as "orderid"; the contract's fields are exact.
+        // Answers and the OpenAPI schemas use the wire contracts as JsonBody reads them: the web defaults
+        // would take "3" for 3 and "OrderId" for "orderid", and the contract's fields are exact.
         options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         options.SerializerOptions.PropertyNameCaseInsensitive = false;
     });
@@ -54,7 +65,14 @@ try
 
     builder.Services.AddAllocationBus();
     builder.Services.AddInfrastructure(builder.Configuration);
-    builder.Services.AddOpenApi();
+    builder.Services.AddBrowserOrigins(builder.Configuration);
+    builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+    {
+        // The document is named after the service, not the assembly that hosts it.
+        document.Info.Title = "Allocation service";
+        document.Info.Description = "Allocates order lines to batches of stock. Errors are application/problem+json with a top-level message.";
+        return Task.CompletedTask;
+    }));
     builder.Services.AddTelemetry(builder.Configuration);
     var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
 
@@ -63,24 +81,19 @@ try
 
     // The DI logger, so that request logs follow the configured levels and format (the static logger is only for start-up failures).
     app.UseSerilogRequestLogging(options => options.Logger = app.Services.GetRequiredService<Serilog.ILogger>());
+    app.UseResponseHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
-    app.Use((context, next) =>
-    {
-        // Kestrel enforces the limit while reading; this answers early when the length is declared,
-        // and applies the same limit on servers without Kestrel's feature.
-        if (context.Request.ContentLength > maxBodyBytes)
-        {
-            throw new BadHttpRequestException("Request body too large.", StatusCodes.Status413PayloadTooLarge);
-        }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = maxBodyBytes;
-        }
-
-        return next(context);
-    });
+    // After routing, in this order: CORS answers preflights (which carry no key); a request without a
+    // valid key is refused before anything about it is looked at; then route values, body size and query
+    // values are checked, each before the endpoint binds them.
+    app.UseRouting();
+    app.UseBrowserOrigins();
+    app.UseApiKeys(security);
+    app.UseRawRouteValues();
+    app.UseBodyLimit(maxBodyBytes);
+    app.UseQueryValueChecks();
     app.MapAllocationEndpoints(security);
     app.MapHealthEndpoints();
     app.MapOpenApi();
@@ -90,6 +103,7 @@ try
         app.MapScalarApiReference();
     }
 
+    LogConfigurationFiles(app.Logger, builder.Configuration, app.Environment.ContentRootPath);
     if (security.ApiKeys.Length == 0)
     {
         app.Logger.LogWarning("No API keys configured (Security:ApiKeys): every route, including stock changes and dead-letter replay, is open");
@@ -97,6 +111,11 @@ try
     else
     {
         app.Logger.LogInformation("API keys required for stock changes and dead letters{Reads}", security.ProtectReads ? ", and for reads" : "");
+    }
+
+    if (!Rules.ChecksNormalization)
+    {
+        app.Logger.LogWarning("Unicode normalization is unavailable (globalization-invariant mode, no ICU): identifiers not in normalization form C are accepted");
     }
 
     app.Run();
@@ -115,6 +134,24 @@ catch (Exception exception) when (exception is not HostAbortedException)
 finally
 {
     Log.CloseAndFlush();
+}
+
+// Which files configured this run, so that a setting that does not take effect can be traced.
+static void LogConfigurationFiles(Microsoft.Extensions.Logging.ILogger logger, IConfigurationBuilder configuration, string contentRoot)
+{
+    var files = configuration.Sources.OfType<Microsoft.Extensions.Configuration.Json.JsonConfigurationSource>()
+        .Select(source => source.FileProvider?.GetFileInfo(source.Path ?? ""))
+        .Where(file => file is { Exists: true })
+        .Select(file => file!.PhysicalPath ?? file.Name)
+        .ToList();
+    if (files.Count == 0)
+    {
+        logger.LogWarning("No configuration file found in {ContentRoot}: defaults, environment variables and arguments only", contentRoot);
+    }
+    else
+    {
+        logger.LogInformation("Configuration read from {Files}", string.Join(", ", files));
+    }
 }
 
 /// <summary>Entry point, visible to the API tests' WebApplicationFactory.</summary>

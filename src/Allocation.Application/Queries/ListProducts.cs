@@ -13,7 +13,7 @@ public sealed class ListProductsValidator : AbstractValidator<ListProducts>
     public ListProductsValidator()
     {
         RuleFor(query => query.Limit).ValidLimit();
-        RuleFor(query => query.After!).MaximumLength(Rules.MaxIdentifierLength).When(query => query.After is not null);
+        RuleFor(query => query.After!).WithinIdentifierLength().When(query => query.After is not null);
     }
 }
 

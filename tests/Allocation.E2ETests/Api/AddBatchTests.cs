@@ -26,12 +26,12 @@ public class AddBatchTests : ApiFixture
     }
 
     [Test]
-    public async Task AnOmittedEtaMeansWarehouseStock()
+    public async Task AnOmittedEtaIsRejectedRatherThanTakenForWarehouseStock()
     {
         var response = await Client.PostJsonAsync("/add_batch", """{"ref": "batch-1", "sku": "RED-CHAIR", "qty": 10}""");
 
-        await response.ShouldBeCreatedAsync();
-        (await Store.ScalarAsync("SELECT eta FROM batches WHERE reference = 'batch-1'")).ShouldBeNull();
+        await response.ShouldBeInvalidAsync("eta");
+        (await Store.CountAsync("SELECT count(*) FROM batches")).ShouldBe(0);
     }
 
     [Test]
@@ -120,6 +120,7 @@ public class AddBatchTests : ApiFixture
     [TestCase("ref")]
     [TestCase("sku")]
     [TestCase("qty")]
+    [TestCase("eta")]
     public async Task AMissingRequiredFieldIsRejected(string field)
     {
         var body = new Dictionary<string, object?> { ["ref"] = "batch-1", ["sku"] = "RED-CHAIR", ["qty"] = 10, ["eta"] = null };

@@ -93,26 +93,74 @@ public class MalformedInputTests : ApiFixture
         await NothingWasAllocatedAsync();
     }
 
-    [Test]
-    public async Task AnEmptyBodyIsRejected()
+    [TestCase("")]
+    [TestCase("  \r\n")]
+    public async Task AMissingBodyIsAnsweredThatAJsonBodyIsRequired(string body)
     {
-        var response = await Client.PostJsonAsync("/allocate", "");
+        var response = await Client.PostJsonAsync("/allocate", body);
 
-        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        var problem = await response.ShouldBeInvalidAsync("body");
+        problem.Message().ShouldBe("A JSON body is required.");
+    }
+
+    [TestCase("null", "null")]
+    [TestCase("[]", "an array")]
+    [TestCase("42", "a number")]
+    public async Task ABodyThatIsNotAnObjectIsAnsweredWhatItIs(string body, string kind)
+    {
+        var response = await Client.PostJsonAsync("/deallocate", body);
+
+        var problem = await response.ShouldBeInvalidAsync("body");
+        problem.Message().ShouldBe($"The request body must be a JSON object, not {kind}.");
     }
 
     [Test]
-    public async Task ABodyThatIsNotUtf8IsRejected()
+    public async Task ABodyThatIsNotUtf8IsAnsweredSo()
     {
         var bytes = Encoding.UTF8.GetBytes(ValidLine.Replace("order-1", "order-\u0001", StringComparison.Ordinal));
-        bytes[Array.IndexOf(bytes, (byte)1)] = 0xFF;
+        var invalid = Array.IndexOf(bytes, (byte)1);
+        bytes[invalid] = 0xFF;
         using var content = new ByteArrayContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
         var response = await Client.PostAsync("/allocate", content);
 
-        await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        var problem = await response.ShouldBeInvalidAsync("body");
+        problem.Message().ShouldBe($"The request body is not valid UTF-8 (byte {invalid + 1} is not).");
         await NothingWasAllocatedAsync();
+    }
+
+    [Test]
+    public async Task ABodyStartingWithAUtf8ByteOrderMarkIsAccepted()
+    {
+        using var content = new ByteArrayContent([.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes(ValidLine)]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await Client.PostAsync("/allocate", content);
+
+        (await response.ShouldBeAllocatedAsync()).ShouldBe("chairs");
+    }
+
+    [Test]
+    public async Task EveryFieldOfTheWrongTypeIsNamedWithWhatItMustBe()
+    {
+        var response = await Client.PostJsonAsync("/add_batch", """{"ref": 1, "sku": null, "qty": "10", "eta": 5}""");
+
+        var problem = await response.ShouldBeInvalidAsync("ref", "sku", "qty", "eta");
+        var errors = problem.GetProperty("errors");
+        errors.GetProperty("ref")[0].GetString().ShouldBe("'ref' must be a string.");
+        errors.GetProperty("sku")[0].GetString().ShouldBe("'sku' must be a string.");
+        errors.GetProperty("qty")[0].GetString().ShouldBe("'qty' must be an integer.");
+        errors.GetProperty("eta")[0].GetString().ShouldBe("'eta' must be a date (YYYY-MM-DD) or null.");
+    }
+
+    [Test]
+    public async Task EveryMissingFieldIsNamed()
+    {
+        var response = await Client.PostJsonAsync("/add_batch", """{"qty": 10}""");
+
+        var problem = await response.ShouldBeInvalidAsync("ref", "sku", "eta");
+        problem.GetProperty("errors").GetProperty("eta")[0].GetString().ShouldBe("'eta' is required.");
     }
 
     [Test]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Allocation.E2ETests.Api;
 using Allocation.E2ETests.Support;
+using Allocation.Testing;
 
 namespace Allocation.E2ETests.Operations;
 
@@ -48,6 +49,87 @@ public class ApiKeyTests
         var response = await client.SendAsync(Write(path, key: "key-3"));
 
         await response.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [TestCase(null, HttpStatusCode.Unauthorized)]
+    [TestCase("key-3", HttpStatusCode.Forbidden)]
+    public async Task AKeyIsCheckedBeforeTheBodyIsRead(string? key, HttpStatusCode refusal)
+    {
+        await using var app = new AllocationApp(settings: TwoKeys);
+        using var client = app.CreateClient();
+        using var request = Request(HttpMethod.Post, "/add_batch", key);
+        request.Content = new StringContent("""{"ref": 1, "sku": """, System.Text.Encoding.UTF8, "application/json");
+
+        var response = await client.SendAsync(request);
+
+        var problem = await response.ShouldBeProblemAsync(refusal);
+        problem.TryGetProperty("errors", out _).ShouldBeFalse(problem.GetRawText());
+    }
+
+    [Test]
+    public async Task AKeyIsCheckedBeforeTheBodySize()
+    {
+        await using var app = new AllocationApp(settings: TwoKeys);
+        using var client = app.CreateClient();
+        using var request = Request(HttpMethod.Post, "/allocate", key: null);
+        request.Content = new StringContent($$"""{"orderid": "{{new string('o', 100_000)}}", "sku": "RED-CHAIR", "qty": 1}""", System.Text.Encoding.UTF8, "application/json");
+
+        var response = await client.SendAsync(request);
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Test]
+    public async Task AKeyIsCheckedBeforeTheQuery()
+    {
+        await using var app = new AllocationApp(settings: TwoKeys);
+        using var client = app.CreateClient();
+
+        var response = await client.GetAsync("/dead-letters?limit=abc");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Test]
+    public async Task AnUnauthorizedAnswerNamesTheSchemeAndHeader()
+    {
+        await using var app = new AllocationApp(settings: TwoKeys);
+        using var client = app.CreateClient();
+
+        var response = await client.SendAsync(Write("/allocate", key: null));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ToString().ShouldBe($"ApiKey header=\"{Header}\"");
+    }
+
+    [TestCase("api_key")]
+    [TestCase("X-Api-Key")]
+    public async Task AKeyInTheQueryStringIsNotAccepted(string name)
+    {
+        await using var app = new AllocationApp(settings: TwoKeys);
+        using var client = app.CreateClient();
+
+        var response = await client.SendAsync(Request(HttpMethod.Get, $"/dead-letters?{name}=key-1", key: null));
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Test]
+    public async Task AKeySentInTheQueryStringIsNotWrittenToTheLog()
+    {
+        using var database = new TestDatabase();
+        var settings = ServiceProcess.Standalone(database);
+        settings["Security:ApiKeys:0"] = "sekrit-key-1";
+        settings["Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+        await using var service = await ServiceProcess.StartAsync(settings);
+        using var client = service.CreateClient();
+
+        var response = await client.GetAsync("/dead-letters?limit=3&api_key=sekrit-key-1&token=sekrit-token");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var logged = await service.WaitForOutputAsync(line => line.Contains("Request finished", StringComparison.Ordinal) && line.Contains("/dead-letters", StringComparison.Ordinal), "the request's log line");
+        logged.ShouldContain("/dead-letters?limit=3&api_key=***&token=***");
+        service.Output.ShouldNotContain("sekrit");
     }
 
     [Test]

@@ -38,6 +38,45 @@ public class OpenApiTests
     }
 
     [Test]
+    public async Task TheDocumentIsTitledWithTheServicesName()
+    {
+        var document = await DocumentAsync();
+
+        document.GetProperty("info").GetProperty("title").GetString().ShouldBe("Allocation service");
+    }
+
+    [Test]
+    public async Task EveryOperationHasAShortSummaryAndADescription()
+    {
+        var document = await DocumentAsync();
+
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (
+                Name: $"{operation.Name} {path.Name}",
+                Summary: operation.Value.TryGetProperty("summary", out var summary) ? summary.GetString() ?? "" : "",
+                Description: operation.Value.TryGetProperty("description", out var description) ? description.GetString() ?? "" : "")))
+            .ToList();
+
+        operations.Count.ShouldBe(9);
+        operations.Where(operation => operation.Summary.Split(' ').Length is < 2 or > 5 || operation.Summary.EndsWith('.'))
+            .Select(operation => $"{operation.Name}: {operation.Summary}").ShouldBeEmpty();
+        operations.Where(operation => operation.Description.Length < 20 || operation.Description == operation.Summary)
+            .Select(operation => $"{operation.Name}: {operation.Description}").ShouldBeEmpty();
+    }
+
+    [TestCase("/add_batch", "post", "Add a batch")]
+    [TestCase("/allocate", "post", "Allocate an order line")]
+    [TestCase("/deallocate", "post", "Cancel an order line")]
+    public async Task TheContractsCallsAreNamedAsTheyAreKnown(string path, string method, string summary)
+    {
+        var document = await DocumentAsync();
+
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
+
+        operation.GetProperty("summary").GetString().ShouldBe(summary);
+    }
+
+    [Test]
     public async Task AddBatchTakesTheContractsFields()
     {
         var document = await DocumentAsync();
@@ -45,7 +84,7 @@ public class OpenApiTests
         var schema = RequestSchema(document, "/add_batch");
 
         PropertyNames(schema).ShouldBe(["ref", "sku", "qty", "eta"], ignoreOrder: true);
-        RequiredNames(schema).ShouldBe(["ref", "sku", "qty"], ignoreOrder: true);
+        RequiredNames(schema).ShouldBe(["ref", "sku", "qty", "eta"], ignoreOrder: true);
     }
 
     [Test]

@@ -5,12 +5,13 @@ using Allocation.Testing;
 namespace Allocation.E2ETests.Support;
 
 /// <summary>
-/// The built service as its own process (<c>dotnet Allocation.Web.dll</c>), configured through environment
-/// variables the way operators run it, for tests that must kill it abruptly.
+/// The built service as its own process (<c>dotnet Allocation.Web.dll</c>) behind real Kestrel, configured
+/// through environment variables the way operators run it: for tests that must kill it abruptly, and for
+/// what only a real server shows (connections, the raw request target, headers Kestrel writes, console logs).
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
-    private const int OutputLines = 200;
+    private const int OutputLines = 1000;
     private readonly Process _process;
     private readonly Queue<string> _output = new();
 
@@ -26,7 +27,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    /// <summary>The last lines the service wrote, for failure messages.</summary>
+    /// <summary>The folder the service is built to, where its <c>appsettings.json</c> lies.</summary>
+    public static string BuildFolder => Path.GetDirectoryName(WebAssemblyPath())!;
+
+    /// <summary>The last lines the service wrote (up to a thousand), for failure messages.</summary>
     public string Output
     {
         get
@@ -38,16 +42,28 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Settings for a service on its own database with no Redis (a closed port): HTTP works and events
+    /// wait in the outbox.
+    /// </summary>
+    public static Dictionary<string, string> Standalone(TestDatabase database) => new(StringComparer.Ordinal)
+    {
+        ["ConnectionStrings:Allocation"] = database.ConnectionString,
+        ["ConnectionStrings:Redis"] = $"127.0.0.1:{RedisTestServer.FreePort()},connectTimeout=500",
+        ["Redis:Embedded"] = "false",
+    };
+
     /// <summary>Starts the service and waits until it answers HTTP.</summary>
     /// <param name="settings">Configuration keys in their <c>:</c> form, passed as environment variables.</param>
-    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
+    /// <param name="workingDirectory">Where it is started from; by default the folder it was built to.</param>
+    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> settings, string? workingDirectory = null)
     {
         var web = WebAssemblyPath();
         var address = new Uri($"http://127.0.0.1:{RedisTestServer.FreePort()}");
         var start = new ProcessStartInfo(DotnetHost())
         {
             ArgumentList = { web },
-            WorkingDirectory = Path.GetDirectoryName(web)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(web)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -75,6 +91,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Waits until the service has written a line that satisfies <paramref name="match"/>, and returns it.</summary>
+    public async Task<string> WaitForOutputAsync(Func<string, bool> match, string awaited) =>
+        (await Eventually.Until(() => Task.FromResult(Lines().FirstOrDefault(match)), line => line is not null, awaited))!;
+
+    /// <summary>The last lines the service wrote, one string per line as it reached standard output.</summary>
+    public IReadOnlyList<string> Lines()
+    {
+        lock (_output)
+        {
+            return [.. _output];
+        }
+    }
 
     /// <summary>Kills the process and its children at once (SIGKILL): nothing gets to shut down cleanly.</summary>
     public async Task KillAsync()
