@@ -256,6 +256,28 @@ public class OutboxTests(string provider) : DatabaseFixture(provider)
     }
 
     [Test]
+    public async Task TwoInstancesOnOneDatabaseSendEveryEventOnceAndTheOtherTakesOverWhenTheSenderStops()
+    {
+        var (a, publishedByA) = StartedInstance();
+        var (b, publishedByB) = StartedInstance();
+        await a.StartOutboxAsync();
+        await b.StartOutboxAsync();
+        await a.SendAsync(new CreateBatch("batch-1", Sku, 1_000));
+
+        await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(() => (i % 2 == 0 ? a : b).SendAsync(new Allocate($"order-{i}", Sku, 1)))));
+        await Eventually.Until(() => publishedByA.Published.Count + publishedByB.Published.Count >= 60 && AllDispatched(60), "every allocation is sent");
+        var (sender, sent, other, standby) = publishedByA.Published.Count > 0 ? (a, publishedByA, b, publishedByB) : (b, publishedByB, a, publishedByA);
+        await sender.DisposeAsync();
+        await other.SendAsync(new Allocate("order-after", Sku, 1));
+        await Eventually.Until(() => standby.Published.Any(message => message.OrderId == "order-after"), "the other instance takes over and sends");
+
+        sent.Published.Count.ShouldBe(60);
+        standby.Published.Select(message => message.OrderId).ShouldBe(["order-after"]);
+        sent.Published.Select(message => message.MessageId).ShouldBe(Database.Outbox().Take(60).Select(row => row.MessageId));
+        await other.DisposeAsync();
+    }
+
+    [Test]
     public async Task DispatchedEntriesArePrunedAfterTheRetentionWhilePendingOnesStay()
     {
         var instance = CreateOutboxInstance(
@@ -299,6 +321,19 @@ public class OutboxTests(string provider) : DatabaseFixture(provider)
             services.AddSingleton<INotifier>(_notifier);
         });
         return _instance;
+    }
+
+    private (ServiceInstance Instance, RecordingEventPublisher Publisher) StartedInstance()
+    {
+        var publisher = new RecordingEventPublisher();
+        var instance = CreateInstance(
+            new Dictionary<string, string?> { ["Outbox:PollIntervalMs"] = "50" },
+            services =>
+            {
+                services.AddSingleton<IEventPublisher>(publisher);
+                services.AddSingleton<INotifier>(new RecordingNotifier());
+            });
+        return (instance, publisher);
     }
 
     private bool AllDispatched(int expected)
