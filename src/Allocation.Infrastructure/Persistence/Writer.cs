@@ -195,8 +195,15 @@ public sealed partial class Writer : IAsyncDisposable
             }
             catch (DbException exception)
             {
-                // Another process holds the database: this unit is told, and retries as a whole.
+                // Another process holds the database: this unit is told, and retries as a whole. Or the
+                // connection is gone (the server went away): the next group opens a new one.
                 work.Fail(_database.Translate(exception));
+                if (DropIfBroken(connection))
+                {
+                    Abandon(connection, group, members, exception);
+                    return;
+                }
+
                 continue;
             }
 
@@ -221,6 +228,11 @@ public sealed partial class Writer : IAsyncDisposable
             {
                 // The database rolled the whole transaction back (disk full, I/O error): the group is lost.
                 Abandon(connection, group, members, exception);
+                if (DropIfBroken(connection))
+                {
+                    return;
+                }
+
                 continue;
             }
 
@@ -256,6 +268,7 @@ public sealed partial class Writer : IAsyncDisposable
         catch (DbException exception)
         {
             Abandon(connection, group, members, exception);
+            DropIfBroken(connection);
             return;
         }
 
@@ -280,12 +293,28 @@ public sealed partial class Writer : IAsyncDisposable
         }
     }
 
+    /// <summary>Throws away a connection the server is no longer on the other end of; the next group opens a new one.</summary>
+    private bool DropIfBroken(DbConnection connection)
+    {
+        if (connection.State == System.Data.ConnectionState.Open)
+        {
+            return false;
+        }
+
+        connection.Dispose();
+        _connection = null;
+        return true;
+    }
+
     private void Abandon(DbConnection connection, Group group, List<Work> members, DbException cause)
     {
         LogGroupFailed(cause, members.Count);
         try
         {
-            Execute(connection, "ROLLBACK");
+            if (connection.State == System.Data.ConnectionState.Open)
+            {
+                Execute(connection, "ROLLBACK");
+            }
         }
         catch (DbException)
         {
