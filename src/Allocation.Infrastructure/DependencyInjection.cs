@@ -39,6 +39,7 @@ public static class DependencyInjection
                 "ConnectionStrings:Allocation is not a valid PostgreSQL connection string (Npgsql's format, e.g. \"Host=db;Database=allocation;Username=allocation;Password=...\").")
             .ValidateOnStart();
         services.AddOptions<SqliteOptions>().Bind(configuration.GetSection(SqliteOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DeadLetterOptions>().Bind(configuration.GetSection(DeadLetterOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RedisOptions>()
             .Bind(configuration.GetSection(RedisOptions.Section))

@@ -95,18 +95,37 @@ public sealed record BatchResponse(
     [property: JsonPropertyName("allocations")] AllocatedLineResponse[] Allocations,
     [property: JsonPropertyName("next")] string? Next);
 
+/// <summary>A dead letter in a list: the start of its payload (<c>preview</c>), its size in bytes and whether it was kept whole.</summary>
+public sealed record DeadLetterSummaryResponse(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("source")] string Source,
+    [property: JsonPropertyName("preview")] string Preview,
+    [property: JsonPropertyName("encoding")] string Encoding,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("truncated")] bool Truncated,
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("replayed_at")] DateTimeOffset? ReplayedAt,
+    [property: JsonPropertyName("replay_outcome")] string? ReplayOutcome,
+    [property: JsonPropertyName("message_id")] string? MessageId);
+
+public sealed record DeadLettersPage(
+    [property: JsonPropertyName("items")] DeadLetterSummaryResponse[] Items,
+    [property: JsonPropertyName("next")] string? Next);
+
+/// <summary>One dead letter with its whole payload: text, or base64 when its bytes are not UTF-8 (<c>encoding</c>).</summary>
 public sealed record DeadLetterResponse(
     [property: JsonPropertyName("id")] long Id,
     [property: JsonPropertyName("source")] string Source,
     [property: JsonPropertyName("payload")] string Payload,
+    [property: JsonPropertyName("encoding")] string Encoding,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("truncated")] bool Truncated,
     [property: JsonPropertyName("error")] string Error,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("replayed_at")] DateTimeOffset? ReplayedAt,
-    [property: JsonPropertyName("replay_outcome")] string? ReplayOutcome);
-
-public sealed record DeadLettersPage(
-    [property: JsonPropertyName("items")] DeadLetterResponse[] Items,
-    [property: JsonPropertyName("next")] string? Next);
+    [property: JsonPropertyName("replay_outcome")] string? ReplayOutcome,
+    [property: JsonPropertyName("message_id")] string? MessageId);
 
 /// <summary>The outcome of a replay: <c>applied</c>, or <c>refused</c> with the error.</summary>
 public sealed record ReplayResponse(
@@ -124,5 +143,6 @@ public sealed record ReplayResponse(
 [JsonSerializable(typeof(ProductsPage))]
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(DeadLettersPage))]
+[JsonSerializable(typeof(DeadLetterResponse))]
 [JsonSerializable(typeof(ReplayResponse))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

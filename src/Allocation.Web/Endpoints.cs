@@ -119,8 +119,15 @@ public static class Endpoints
             })
             .WithName("ListDeadLetters")
             .WithSummary("List dead letters")
-            .WithDescription("Messages the service refused and events it gave up on, oldest first, with why and any replay outcome.")
+            .WithDescription("Messages the service refused and events it gave up on, oldest first, with why and any replay outcome; each shows the start of its payload and its size.")
             .ProducesValidationProblem();
+
+        deadLetters.MapGet("/{id:long}", async (long id, ISender sender, CancellationToken cancellationToken) =>
+                TypedResults.Ok(ToResponse(await sender.Send(new GetDeadLetter(id), cancellationToken))))
+            .WithName("GetDeadLetter")
+            .WithSummary("Read a dead letter")
+            .WithDescription("One dead letter with its whole payload (as text, or base64 when its bytes are not UTF-8), its size and whether it was truncated.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         deadLetters.MapPost("/{id:long}/replay", async (long id, ISender sender, CancellationToken cancellationToken) =>
             {
@@ -139,6 +146,9 @@ public static class Endpoints
     private static BatchStockResponse ToResponse(BatchStock batch) =>
         new(batch.Reference, batch.Eta, batch.Purchased, batch.Allocated, batch.Available);
 
-    private static DeadLetterResponse ToResponse(DeadLetter deadLetter) =>
-        new(deadLetter.Id, deadLetter.Source, deadLetter.Payload, deadLetter.Error, deadLetter.CreatedAt, deadLetter.ReplayedAt, deadLetter.ReplayOutcome);
+    private static DeadLetterSummaryResponse ToResponse(DeadLetterSummary item) =>
+        new(item.Id, item.Source, item.Preview, item.PayloadEncoding, item.Size, item.Truncated, item.Error, item.CreatedAt, item.ReplayedAt, item.ReplayOutcome, item.MessageId);
+
+    private static DeadLetterResponse ToResponse(DeadLetter letter) =>
+        new(letter.Id, letter.Source, letter.Payload, letter.PayloadEncoding, letter.Size, letter.Truncated, letter.Error, letter.CreatedAt, letter.ReplayedAt, letter.ReplayOutcome, letter.MessageId);
 }

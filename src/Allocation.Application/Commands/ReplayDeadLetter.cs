@@ -27,6 +27,11 @@ public sealed class ReplayDeadLetterHandler(IDeadLetters deadLetters, IEnumerabl
             throw new NotReplayableException(command.Id, "it was already applied");
         }
 
+        if (deadLetter.Truncated)
+        {
+            throw new NotReplayableException(command.Id, $"only part of its {deadLetter.Size} bytes was kept");
+        }
+
         var outcome = await replayer.ReplayAsync(deadLetter, cancellationToken);
         await deadLetters.RecordReplayAsync(command.Id, outcome.WasApplied ? Applied : $"refused: {outcome.Error}", cancellationToken);
         return outcome;

@@ -342,11 +342,12 @@ public sealed partial class OutboxDispatcher(
     /// <summary>Takes the entry out of its lane and keeps it as a dead letter, which can be replayed.</summary>
     private void GiveUp(System.Data.Common.DbConnection connection, OutboxEntry entry, string error, long now)
     {
-        LogGaveUp(entry.Type, entry.MessageId, error, entry.Payload);
+        LogGaveUp(entry.Type, entry.MessageId, DeadLetterStore.Excerpt(error), DeadLetterStore.Excerpt(entry.Payload));
         OutboxStore.MarkRejected(connection, entry.Id, error, now);
         deadLetters.Record(connection, $"{SourcePrefix}{entry.Type}", entry.Payload, error, entry.MessageId);
     }
 
+    /// <summary>Sent entries past <see cref="OutboxOptions.Retention"/>, and dead letters past theirs, are deleted on each beat.</summary>
     private async Task PruneAsync(CancellationToken stoppingToken)
     {
         const int chunk = 2_000;
@@ -362,6 +363,9 @@ public sealed partial class OutboxDispatcher(
                     await writer.WriteAsync(connection => pruned = OutboxStore.Prune(connection, cutoff, chunk), stoppingToken);
                 }
                 while (pruned == chunk);
+
+                // Dead letters are kept bounded on the same beat: retention, then a maximum count.
+                await writer.WriteAsync(connection => deadLetters.Prune(connection), stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

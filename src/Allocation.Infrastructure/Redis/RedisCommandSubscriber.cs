@@ -65,9 +65,9 @@ public sealed partial class RedisCommandSubscriber(
     public bool Accepts(string source) =>
         source.StartsWith(SourcePrefix, StringComparison.Ordinal) && _routes.ContainsKey(source[SourcePrefix.Length..]);
 
-    /// <summary>Applies a stored message (a dead letter being replayed) as if it had just arrived.</summary>
+    /// <summary>Applies a stored message (a dead letter being replayed) as if it had just arrived: its own bytes, every check.</summary>
     public async ValueTask<ReplayOutcome> ReplayAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
-        await ApplyToChannelAsync(deadLetter.Source[SourcePrefix.Length..], Encoding.UTF8.GetBytes(deadLetter.Payload), cancellationToken);
+        await ApplyToChannelAsync(deadLetter.Source[SourcePrefix.Length..], deadLetter.Bytes, cancellationToken);
 
     /// <summary>Handles one message as the consumer does: applied, or refused and stored as a dead letter.</summary>
     public async Task HandleAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -76,9 +76,8 @@ public sealed partial class RedisCommandSubscriber(
         metrics.Inbound(channel, outcome.WasApplied);
         if (outcome.Error is { } error)
         {
-            var text = Encoding.UTF8.GetString(payload.Span[..Math.Min(payload.Length, _options.MaxInboundBytes)]);
-            LogRefused(channel, error, text);
-            await deadLetters.RecordAsync($"{SourcePrefix}{channel}", text, error, cancellationToken);
+            LogRefused(channel, DeadLetterStore.Excerpt(error), DeadLetterStore.Excerpt(payload.Span));
+            await deadLetters.RecordAsync($"{SourcePrefix}{channel}", payload, error, cancellationToken);
         }
     }
 
@@ -154,7 +153,7 @@ public sealed partial class RedisCommandSubscriber(
                 {
                     // Even the dead letter could not be stored (the database refuses writes): the log keeps
                     // the payload, and the consumer stays alive for the next message.
-                    LogLost(exception, channel, Encoding.UTF8.GetString(payload));
+                    LogLost(exception, channel, DeadLetterStore.Excerpt(payload));
                 }
             }
         }

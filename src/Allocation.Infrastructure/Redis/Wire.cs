@@ -8,6 +8,8 @@ namespace Allocation.Infrastructure.Redis;
 /// <summary>The contract's Redis payloads, written and read field by field so that names and types are exact.</summary>
 internal static class Wire
 {
+    private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
+
     public static byte[] Serialize(LineMessage message)
     {
         var buffer = new ArrayBufferWriter<byte>(192);
@@ -36,6 +38,12 @@ internal static class Wire
 
     private static JsonDocument Parse(ReadOnlyMemory<byte> payload)
     {
+        // A UTF-8 byte order mark is accepted, as HTTP accepts it.
+        if (payload.Span.StartsWith(Bom))
+        {
+            payload = payload[Bom.Length..];
+        }
+
         try
         {
             var document = JsonDocument.Parse(payload);
@@ -53,10 +61,23 @@ internal static class Wire
         }
     }
 
-    private static string RequiredString(JsonElement root, string name) =>
-        Required(root, name) is { ValueKind: JsonValueKind.String } value
-            ? value.GetString()!
-            : throw new InvalidMessageException($"field '{name}' must be a string");
+    private static string RequiredString(JsonElement root, string name)
+    {
+        if (Required(root, name) is not { ValueKind: JsonValueKind.String } value)
+        {
+            throw new InvalidMessageException($"field '{name}' must be a string");
+        }
+
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // Bytes that are not UTF-8, or an escaped half of a surrogate pair: not text.
+            throw new InvalidMessageException($"field '{name}' is not valid text (its UTF-8 or \\u escapes are broken)");
+        }
+    }
 
     private static int RequiredInt(JsonElement root, string name) =>
         Required(root, name) is { ValueKind: JsonValueKind.Number } value && value.TryGetInt32(out var number)

@@ -46,7 +46,9 @@ public class DeadLetterTests : ApiFixture
         var deadLetter = await SingleDeadLetterAsync();
 
         deadLetter.GetProperty("source").GetString().ShouldBe($"redis:{App.InboundChannel}");
-        deadLetter.GetProperty("payload").GetString().ShouldBe(Change);
+        deadLetter.GetProperty("preview").GetString().ShouldBe(Change);
+        deadLetter.GetProperty("size").GetInt64().ShouldBe(Change.Length);
+        deadLetter.GetProperty("truncated").GetBoolean().ShouldBeFalse();
         deadLetter.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain(LateBatch);
         deadLetter.GetProperty("created_at").GetDateTimeOffset().ShouldBeInRange(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
         deadLetter.GetProperty("replayed_at").ValueKind.ShouldBe(JsonValueKind.Null);
@@ -200,6 +202,95 @@ public class DeadLetterTests : ApiFixture
     }
 
     [Test]
+    public async Task ListsShowTheStartOfAPayloadAndItsSizeWhileTheWholeIsOneReadAway()
+    {
+        var large = $$"""{"batchref":"{{new string('x', 10_000)}}","qty":3}""";
+        await _upstream.PublishAsync(App.InboundChannel, large);
+
+        var listed = await SingleDeadLetterAsync();
+        var whole = await (await Client.GetAsync($"/dead-letters/{listed.GetProperty("id").GetInt64()}")).JsonAsync();
+
+        listed.GetProperty("preview").GetString().ShouldBe(large[..200]);
+        listed.GetProperty("size").GetInt64().ShouldBe(large.Length);
+        listed.TryGetProperty("payload", out _).ShouldBeFalse();
+        whole.GetProperty("payload").GetString().ShouldBe(large);
+        whole.GetProperty("encoding").GetString().ShouldBe("utf-8");
+        whole.GetProperty("truncated").GetBoolean().ShouldBeFalse();
+    }
+
+    [Test]
+    public async Task ReadingADeadLetterThatDoesNotExistIsNotFound()
+    {
+        var response = await Client.GetAsync("/dead-letters/999");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [TestCase(new byte[] { 0xFF }, TestName = "a 0xFF byte")]
+    [TestCase(new byte[] { 0xC3, 0x28 }, TestName = "a broken two-byte sequence")]
+    public async Task AMessageWhoseBytesAreNotUtf8IsKeptAsThoseBytes(byte[] broken)
+    {
+        byte[] message = [.. "{\"batchref\":\"rb-1"u8, .. broken, .. "\",\"qty\":5}"u8];
+
+        await _upstream.PublishAsync(App.InboundChannel, message);
+
+        var listed = await SingleDeadLetterAsync();
+        var whole = await (await Client.GetAsync($"/dead-letters/{listed.GetProperty("id").GetInt64()}")).JsonAsync();
+        whole.GetProperty("encoding").GetString().ShouldBe("base64");
+        Convert.FromBase64String(whole.GetProperty("payload").GetString()!).ShouldBe(message);
+        whole.GetProperty("size").GetInt64().ShouldBe(message.Length);
+        whole.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("batchref");
+    }
+
+    [Test]
+    public async Task AMessageWithAnEscapedHalfOfASurrogatePairIsADeadLetter()
+    {
+        const string message = """{"batchref":"\ud800","qty":5}""";
+
+        await _upstream.PublishAsync(App.InboundChannel, message);
+
+        var deadLetter = await SingleDeadLetterAsync();
+        deadLetter.GetProperty("preview").GetString().ShouldBe(message);
+        deadLetter.GetProperty("error").GetString().ShouldNotBeNull().ShouldContain("not valid text");
+    }
+
+    [Test]
+    public async Task AMessageLargerThanTheLimitIsKeptTruncatedCutOnACharacterAndNeverReplayed()
+    {
+        await AddLateBatchWithTwoLinesAsync();
+        var valid = """{"batchref":"late-batch","qty":4}""";
+        var message = valid + new string(' ', 65_536 - valid.Length - 1) + "éjunk";
+
+        await _upstream.PublishAsync(App.InboundChannel, message);
+
+        var id = (await SingleDeadLetterAsync()).GetProperty("id").GetInt64();
+        var whole = await (await Client.GetAsync($"/dead-letters/{id}")).JsonAsync();
+        var replay = await Client.PostAsync($"/dead-letters/{id}/replay", null);
+        whole.GetProperty("truncated").GetBoolean().ShouldBeTrue();
+        whole.GetProperty("size").GetInt64().ShouldBe(System.Text.Encoding.UTF8.GetByteCount(message));
+        System.Text.Encoding.UTF8.GetByteCount(whole.GetProperty("payload").GetString()!).ShouldBeLessThanOrEqualTo(65_536);
+        whole.GetProperty("payload").GetString().ShouldBe(message[..^5]);
+        (await replay.ShouldBeProblemAsync(HttpStatusCode.Conflict)).Message().ShouldContain("only part of its");
+        var product = await (await Client.GetAsync($"/products/{Sku}")).JsonAsync();
+        product.GetProperty("batches")[0].GetProperty("purchased").GetInt32().ShouldBe(10);
+    }
+
+    [Test]
+    public async Task AByteOrderMarkIsAcceptedAsItIsOverHttp()
+    {
+        await AddLateBatchWithTwoLinesAsync();
+        byte[] message = [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes("""{"batchref":"late-batch","qty":9}""")];
+
+        await _upstream.PublishAsync(App.InboundChannel, message);
+
+        await Eventually.Until(
+            async () => (await (await Client.GetAsync($"/products/{Sku}")).JsonAsync()).GetProperty("batches")[0].GetProperty("purchased").GetInt32(),
+            purchased => purchased == 9,
+            "the change with a byte order mark to be applied");
+        (await (await Client.GetAsync("/dead-letters")).Content.ReadAsStringAsync()).ShouldBe("""{"items":[],"next":null}""");
+    }
+
+    [Test]
     public async Task WithoutDeadLettersTheListIsEmpty()
     {
         var response = await Client.GetAsync("/dead-letters");
@@ -253,5 +344,5 @@ public class DeadLetterTests : ApiFixture
     }
 
     private static string[] Payloads(JsonElement page) =>
-        [.. page.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("payload").GetString()!)];
+        [.. page.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("preview").GetString()!)];
 }

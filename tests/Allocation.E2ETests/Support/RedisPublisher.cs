@@ -44,6 +44,10 @@ public sealed class RedisPublisher : IAsyncDisposable
     public async Task PublishAsync(string channel, string payload) =>
         await _connection.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), payload);
 
+    /// <summary>Publishes raw bytes, which need not be text.</summary>
+    public async Task PublishAsync(string channel, byte[] payload) =>
+        await _connection.GetSubscriber().PublishAsync(RedisChannel.Literal(channel), payload);
+
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
 
     private static async Task<long> SubscribersAsync(IServer server, string channel)

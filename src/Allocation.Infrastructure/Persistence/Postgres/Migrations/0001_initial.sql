@@ -53,17 +53,22 @@ CREATE TABLE outbox (
 CREATE INDEX ix_outbox_pending ON outbox (type, id) WHERE dispatched_at IS NULL;
 CREATE INDEX ix_outbox_dispatched ON outbox (dispatched_at) WHERE dispatched_at IS NOT NULL;
 
--- Messages the service refused and events it gave up on.
+-- Messages the service refused and events it gave up on, whatever their bytes: as text when UTF-8, else
+-- base64; with the size they arrived with, and whether only their first bytes were kept.
 CREATE TABLE dead_letters (
-    id             bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source         text        NOT NULL,
-    payload        text        NOT NULL,
-    error          text        NOT NULL,
-    created_at     timestamptz NOT NULL,
-    replayed_at    timestamptz NULL,
-    replay_outcome text        NULL,
-    message_id     text        NULL
+    id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source           text        NOT NULL,
+    payload          text        NOT NULL,
+    payload_encoding text        NOT NULL DEFAULT 'utf-8',
+    payload_size     bigint      NOT NULL,
+    truncated        boolean     NOT NULL DEFAULT false,
+    error            text        NOT NULL,
+    created_at       timestamptz NOT NULL,
+    replayed_at      timestamptz NULL,
+    replay_outcome   text        NULL,
+    message_id       text        NULL
 );
+CREATE INDEX ix_dead_letters_created ON dead_letters (created_at);
 
 -- Readiness writes a row here, per instance, so that it fails when the database cannot take writes.
 CREATE TABLE heartbeats (
