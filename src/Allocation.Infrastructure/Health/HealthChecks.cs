@@ -13,6 +13,9 @@ namespace Allocation.Infrastructure.Health;
 /// </summary>
 internal sealed class DatabaseWritableCheck(ISqlDatabase database, Writer writer, TimeProvider time) : IHealthCheck
 {
+    /// <summary>How long after writes were refused readiness still fails: a nearly full disk takes a heartbeat but not a change.</summary>
+    public static readonly TimeSpan OutageMemory = TimeSpan.FromSeconds(5);
+
     private readonly string _instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -24,6 +27,11 @@ internal sealed class DatabaseWritableCheck(ISqlDatabase database, Writer writer
                     "INSERT INTO heartbeats (instance, beat_at) VALUES (@instance, @now) ON CONFLICT (instance) DO UPDATE SET beat_at = excluded.beat_at",
                     new { instance = _instance, now = time.GetUtcNow().ToUnixTimeMilliseconds() }),
                 cancellationToken);
+            if (writer.LastOutage is { } outage && time.GetUtcNow() - outage.At < OutageMemory)
+            {
+                return HealthCheckResult.Unhealthy($"{database.Description} refused writes {(time.GetUtcNow() - outage.At).TotalSeconds:0.0} s ago: {outage.Reason}");
+            }
+
             return HealthCheckResult.Healthy($"{database.Description} takes writes.");
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

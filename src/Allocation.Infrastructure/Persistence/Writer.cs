@@ -43,6 +43,7 @@ public sealed partial class Writer : IAsyncDisposable
     // Units that met a product another instance holds: they go first in the next group.
     private List<Work> _deferred = [];
 
+
     public Writer(ISqlDatabase database, OutboxSignal signal, ServiceMetrics metrics, IOptions<DatabaseOptions> options, ILogger<Writer> logger)
     {
         _database = database;
@@ -51,6 +52,17 @@ public sealed partial class Writer : IAsyncDisposable
         _maxGroup = options.Value.MaxGroupCommit;
         _logger = logger;
     }
+
+    /// <summary>
+    /// When writes last failed because the database could not take them (<see cref="UnavailableException"/>),
+    /// and why: a full disk may still take a small write, so readiness looks at what callers met too.
+    /// </summary>
+    public (DateTimeOffset At, string Reason)? LastOutage =>
+        Volatile.Read(ref _lastOutageBox) is { } box ? (DateTimeOffset.FromUnixTimeMilliseconds(box.At), box.Reason) : null;
+
+    private OutageBox? _lastOutageBox;
+
+    private sealed record OutageBox(long At, string Reason);
 
     /// <summary>
     /// Runs <paramref name="work"/> as a unit on the writer. The unit's changes are kept when the work
@@ -155,6 +167,7 @@ public sealed partial class Writer : IAsyncDisposable
             var error = exception is DbException db && _database.Translate(db) is UnavailableException unavailable
                 ? unavailable
                 : new UnavailableException($"The database cannot be reached: {exception.Message}", exception);
+            NoteOutage(error);
             foreach (var waiting in _deferred)
             {
                 waiting.Fail(error);
@@ -293,6 +306,14 @@ public sealed partial class Writer : IAsyncDisposable
         }
     }
 
+    private void NoteOutage(Exception error)
+    {
+        if (error is UnavailableException)
+        {
+            Volatile.Write(ref _lastOutageBox, new OutageBox(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), error.Message));
+        }
+    }
+
     /// <summary>Throws away a connection the server is no longer on the other end of; the next group opens a new one.</summary>
     private bool DropIfBroken(DbConnection connection)
     {
@@ -323,6 +344,7 @@ public sealed partial class Writer : IAsyncDisposable
 
         group.Reset();
         var error = _database.Translate(cause);
+        NoteOutage(error);
         foreach (var member in members)
         {
             member.Fail(error);

@@ -88,6 +88,31 @@ public class RedisReconnectionTests
         (await client.AllocatedTo("order-1", Sku, "batch-later")).ShouldBe("batch-later");
     }
 
+    [Test]
+    public async Task AnOutageIsLoggedOnceWhenItStartsAndOnceWhenItEndsWithoutStackTraces()
+    {
+        await using var redis = await RedisTestServer.StartAsync(stoppable: true);
+        using var database = new TestDatabase();
+        var settings = ServiceProcess.Standalone(database);
+        settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+        await using var service = await ServiceProcess.StartAsync(settings);
+        using var client = service.CreateClient();
+        (await client.AddBatchAsync("batch-1", Sku, 1_000)).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await redis.StopAsync();
+        var linesBefore = service.Lines().Count;
+
+        (await AllocateEachAsync(client, Enumerable.Range(1, 100).Select(i => $"order-{i}"))).ShouldAllBe(status => status == HttpStatusCode.Created);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await redis.StartAgainAsync();
+        await service.WaitForOutputAsync(line => line.Contains("available again", StringComparison.Ordinal), "the outage's end to be logged");
+
+        var during = service.Lines().Skip(linesBefore).ToList();
+        during.Count(line => line.Contains("destination is unavailable", StringComparison.Ordinal)).ShouldBe(1, string.Join(Environment.NewLine, during));
+        during.Count(line => line.Contains("available again", StringComparison.Ordinal)).ShouldBe(1);
+        during.ShouldNotContain(line => line.TrimStart().StartsWith("at ", StringComparison.Ordinal), string.Join(Environment.NewLine, during));
+        during.Count(line => line.Contains(" WRN]", StringComparison.Ordinal) || line.Contains(" ERR]", StringComparison.Ordinal)).ShouldBeLessThan(10, string.Join(Environment.NewLine, during));
+    }
+
     private static async Task<List<HttpStatusCode>> AllocateEachAsync(HttpClient client, IEnumerable<string> orders)
     {
         var answers = new List<HttpStatusCode>();
