@@ -11,11 +11,11 @@ public sealed class Batch
     private readonly List<OrderLine> _allocations;
 
     public Batch(string reference, string sku, int qty, DateOnly? eta)
-        : this(reference, sku, qty, eta, allocatedQuantity: 0, loadedAllocations: [])
+        : this(reference, sku, qty, eta, allocatedQuantity: 0, loadedAllocations: [], lastChange: null)
     {
     }
 
-    private Batch(string reference, string sku, int purchasedQuantity, DateOnly? eta, int allocatedQuantity, List<OrderLine> loadedAllocations)
+    private Batch(string reference, string sku, int purchasedQuantity, DateOnly? eta, int allocatedQuantity, List<OrderLine> loadedAllocations, ChangeId? lastChange)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reference);
         ArgumentException.ThrowIfNullOrWhiteSpace(sku);
@@ -27,6 +27,7 @@ public sealed class Batch
         Eta = eta;
         AllocatedQuantity = allocatedQuantity;
         _allocations = loadedAllocations;
+        LastChange = lastChange;
     }
 
     public string Reference { get; }
@@ -41,6 +42,9 @@ public sealed class Batch
 
     public int AvailableQuantity => PurchasedQuantity - AllocatedQuantity;
 
+    /// <summary>The last upstream change applied to the quantity, when changes came with an id.</summary>
+    public ChangeId? LastChange { get; private set; }
+
     /// <summary>The loaded allocations, in the order they were made.</summary>
     public IReadOnlyList<OrderLine> Allocations => _allocations;
 
@@ -49,7 +53,7 @@ public sealed class Batch
     /// <paramref name="loadedAllocations"/> are some of them, oldest first.
     /// </summary>
     public static Batch Restore(
-        string reference, string sku, int purchasedQuantity, DateOnly? eta, int allocatedQuantity, IEnumerable<OrderLine> loadedAllocations)
+        string reference, string sku, int purchasedQuantity, DateOnly? eta, int allocatedQuantity, IEnumerable<OrderLine> loadedAllocations, ChangeId? lastChange = null)
     {
         var lines = loadedAllocations.ToList();
         if (lines.Sum(line => line.Qty) > allocatedQuantity)
@@ -57,7 +61,7 @@ public sealed class Batch
             throw new ArgumentException($"The loaded lines of batch {reference} exceed its allocated quantity.", nameof(loadedAllocations));
         }
 
-        return new Batch(reference, sku, purchasedQuantity, eta, allocatedQuantity, lines);
+        return new Batch(reference, sku, purchasedQuantity, eta, allocatedQuantity, lines, lastChange);
     }
 
     public bool CanAllocate(OrderLine line) => line.Sku == Sku && AvailableQuantity >= line.Qty;
@@ -91,6 +95,11 @@ public sealed class Batch
         ArgumentOutOfRangeException.ThrowIfNegative(qty);
         PurchasedQuantity = qty;
     }
+
+    /// <summary>Whether a change with this id comes after the last one applied (any change does when it has no id).</summary>
+    internal bool IsNewer(ChangeId? change) => change is not { } id || LastChange is not { } last || id > last;
+
+    internal void RecordChange(ChangeId change) => LastChange = change;
 
     internal void Deallocate(OrderLine line)
     {

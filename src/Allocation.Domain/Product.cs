@@ -94,14 +94,27 @@ public sealed class Product
 
     /// <summary>
     /// Sets a batch's purchased quantity; while it is over-allocated its most recently allocated line is
-    /// deallocated and a <see cref="Deallocated"/> event raised, so that the line is allocated again.
+    /// deallocated and a <see cref="Deallocated"/> event raised, so that the line is allocated again. A
+    /// change with an id is applied only if it is newer than the last one the batch applied; an older or
+    /// repeated one changes nothing. Returns whether the change was applied.
     /// </summary>
-    public void ChangeBatchQuantity(string reference, int qty)
+    public bool ChangeBatchQuantity(string reference, int qty, ChangeId? change = null)
     {
         var batch = _batches.Find(candidate => candidate.Reference == reference) ?? throw new UnknownBatchException(reference);
+        if (!batch.IsNewer(change))
+        {
+            return false;
+        }
+
+        if (change is { } id)
+        {
+            batch.RecordChange(id);
+            VersionNumber++;
+        }
+
         if (batch.PurchasedQuantity == qty)
         {
-            return;
+            return true;
         }
 
         batch.ChangePurchasedQuantity(qty);
@@ -111,7 +124,12 @@ public sealed class Product
             _events.Add(new Deallocated(line.OrderId, line.Sku, line.Qty));
         }
 
-        VersionNumber++;
+        if (change is null)
+        {
+            VersionNumber++;
+        }
+
+        return true;
     }
 
     /// <summary>

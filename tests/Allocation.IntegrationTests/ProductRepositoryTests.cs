@@ -230,6 +230,18 @@ public class ProductRepositoryTests(string provider) : ServiceFixture(provider)
     private static T Deserialize<T>(string payload) =>
         JsonSerializer.Deserialize<T>(payload, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 
+    [Test]
+    public async Task TheLastAppliedChangeOfABatchIsStoredSoThatAnOlderOneIsIgnored()
+    {
+        await Instance.SendAsync(new CreateBatch("batch-1", "RED-CHAIR", 10));
+        await Instance.SendAsync(new ChangeBatchQuantity("batch-1", 8, "200-1"));
+
+        await Instance.SendAsync(new ChangeBatchQuantity("batch-1", 3, "200-0"));
+        await Instance.SendAsync(new ChangeBatchQuantity("batch-1", 3, "200-1"));
+
+        Database.Query<(int, string)>("SELECT purchased_quantity, last_change FROM batches").ShouldBe([(8, "200-1")]);
+    }
+
     private Task<T> InUnitAsync<T>(Func<UnitOfWork, Task<T>> work) => Instance.InUnitAsync(work);
 
     private Task InUnitAsync(Func<UnitOfWork, Task> work) => Instance.InUnitAsync(work);

@@ -138,16 +138,16 @@ internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
                 batches.TryGetValue(batch.Reference, out var stored);
                 var batchId = stored?.Id ?? connection.ExecuteScalar<long>(
                     """
-                    INSERT INTO batches (reference, sku, purchased_quantity, allocated_quantity, eta)
-                    VALUES (@Reference, @Sku, @PurchasedQuantity, @AllocatedQuantity, @Eta) RETURNING id
+                    INSERT INTO batches (reference, sku, purchased_quantity, allocated_quantity, eta, last_change)
+                    VALUES (@Reference, @Sku, @PurchasedQuantity, @AllocatedQuantity, @Eta, @lastChange) RETURNING id
                     """,
-                    new { batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.AllocatedQuantity, batch.Eta });
+                    new { batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.AllocatedQuantity, batch.Eta, lastChange = batch.LastChange?.ToString() });
 
-                if (stored is not null && (stored.PurchasedQuantity != batch.PurchasedQuantity || stored.AllocatedQuantity != batch.AllocatedQuantity))
+                if (stored is not null && (stored.PurchasedQuantity != batch.PurchasedQuantity || stored.AllocatedQuantity != batch.AllocatedQuantity || stored.LastChange != batch.LastChange))
                 {
                     connection.Execute(
-                        "UPDATE batches SET purchased_quantity = @PurchasedQuantity, allocated_quantity = @AllocatedQuantity WHERE id = @batchId",
-                        new { batch.PurchasedQuantity, batch.AllocatedQuantity, batchId });
+                        "UPDATE batches SET purchased_quantity = @PurchasedQuantity, allocated_quantity = @AllocatedQuantity, last_change = @lastChange WHERE id = @batchId",
+                        new { batch.PurchasedQuantity, batch.AllocatedQuantity, lastChange = batch.LastChange?.ToString(), batchId });
                 }
 
                 foreach (var line in batch.Allocations)
@@ -167,7 +167,7 @@ internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
     }
 
     private const string BatchColumns =
-        "id AS Id, reference AS Reference, sku AS Sku, purchased_quantity AS PurchasedQuantity, allocated_quantity AS AllocatedQuantity, eta AS Eta";
+        "id AS Id, reference AS Reference, sku AS Sku, purchased_quantity AS PurchasedQuantity, allocated_quantity AS AllocatedQuantity, eta AS Eta, last_change AS LastChange";
 
     private string? SkuOfBatch(string reference) =>
         uow.Connection.QuerySingleOrDefault<string>("SELECT sku FROM batches WHERE reference = @reference", new { reference });
@@ -193,10 +193,11 @@ internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
         foreach (var row in rows)
         {
             var lines = linesOf(row);
+            ChangeId? lastChange = ChangeId.TryParse(row.LastChange, out var change) ? change : null;
             batches.Add(Batch.Restore(
                 row.Reference, row.Sku, row.PurchasedQuantity, row.Eta, row.AllocatedQuantity,
-                lines.Select(line => new OrderLine(line.OrderId, sku, line.Qty))));
-            stored[row.Reference] = new StoredBatch(row.Id, row.PurchasedQuantity, row.AllocatedQuantity, lines.Select(line => line.OrderId).ToHashSet(StringComparer.Ordinal));
+                lines.Select(line => new OrderLine(line.OrderId, sku, line.Qty)), lastChange));
+            stored[row.Reference] = new StoredBatch(row.Id, row.PurchasedQuantity, row.AllocatedQuantity, lastChange, lines.Select(line => line.OrderId).ToHashSet(StringComparer.Ordinal));
         }
 
         var product = new Product(sku, batches, version.Value);
@@ -206,7 +207,7 @@ internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
 
     private sealed record Loaded(Product Product, bool IsNew, int Version, Dictionary<string, StoredBatch> Batches);
 
-    private sealed record StoredBatch(long Id, int PurchasedQuantity, int AllocatedQuantity, HashSet<string> OrderIds);
+    private sealed record StoredBatch(long Id, int PurchasedQuantity, int AllocatedQuantity, ChangeId? LastChange, HashSet<string> OrderIds);
 
     private sealed class BatchRow
     {
@@ -221,6 +222,8 @@ internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
         public int AllocatedQuantity { get; init; }
 
         public DateOnly? Eta { get; init; }
+
+        public string? LastChange { get; init; }
     }
 
     private sealed class LineRow

@@ -354,6 +354,75 @@ public class ProductTests
     }
 
     [Test]
+    public void AChangeOlderThanTheLastAppliedOneChangesNothing()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+        product.ChangeBatchQuantity("batch-1", 15, new ChangeId(200, 0)).ShouldBeTrue();
+        var version = product.VersionNumber;
+
+        var applied = product.ChangeBatchQuantity("batch-1", 5, new ChangeId(100, 7));
+
+        applied.ShouldBeFalse();
+        product.Batches[0].PurchasedQuantity.ShouldBe(15);
+        product.VersionNumber.ShouldBe(version);
+    }
+
+    [Test]
+    public void AChangeDeliveredAgainChangesNothing()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+        product.Allocate(new OrderLine("order-1", Sku, 10));
+        product.ChangeBatchQuantity("batch-1", 15, new ChangeId(200, 1));
+        product.ClearEvents();
+
+        product.ChangeBatchQuantity("batch-1", 15, new ChangeId(200, 1)).ShouldBeFalse();
+
+        product.Events.ShouldBeEmpty();
+        product.Batches[0].LastChange.ShouldBe(new ChangeId(200, 1));
+    }
+
+    [Test]
+    public void ANewerChangeIsAppliedAndRemembered()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+        product.ChangeBatchQuantity("batch-1", 15, new ChangeId(200, 1));
+
+        var applied = product.ChangeBatchQuantity("batch-1", 5, new ChangeId(200, 2));
+
+        applied.ShouldBeTrue();
+        product.Batches[0].PurchasedQuantity.ShouldBe(5);
+        product.Batches[0].LastChange.ShouldBe(new ChangeId(200, 2));
+    }
+
+    [TestCase("1700000000000-0", 1700000000000, 0)]
+    [TestCase("5-12", 5, 12)]
+    public void AChangeIdReadsAsAStreamEntryId(string text, long milliseconds, long sequence)
+    {
+        ChangeId.TryParse(text, out var id).ShouldBeTrue();
+
+        id.ShouldBe(new ChangeId(milliseconds, sequence));
+        id.ToString().ShouldBe(text);
+    }
+
+    [TestCase("")]
+    [TestCase("17")]
+    [TestCase("-1")]
+    [TestCase("1-")]
+    [TestCase("a-b")]
+    [TestCase("1--2")]
+    public void AChangeIdThatIsNotAStreamEntryIdIsRefused(string text)
+    {
+        ChangeId.TryParse(text, out _).ShouldBeFalse();
+    }
+
+    [Test]
+    public void ChangeIdsCompareByTimeThenSequence()
+    {
+        new ChangeId(1, 9).ShouldBeLessThan(new ChangeId(2, 0));
+        new ChangeId(2, 1).ShouldBeGreaterThan(new ChangeId(2, 0));
+    }
+
+    [Test]
     public void DeallocatingFreesTheLinesQuantityInItsBatch()
     {
         var product = ProductWith(("batch-1", 20, null), ("batch-2", 20, Later));

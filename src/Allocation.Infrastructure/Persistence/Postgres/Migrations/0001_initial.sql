@@ -15,7 +15,9 @@ CREATE TABLE batches (
     sku                text    COLLATE "C" NOT NULL REFERENCES products (sku),
     purchased_quantity integer NOT NULL CHECK (purchased_quantity >= 0),
     allocated_quantity integer NOT NULL DEFAULT 0 CHECK (allocated_quantity >= 0),
-    eta                date    NULL
+    eta                date    NULL,
+    -- The last upstream change (a stream entry's id) applied to the quantity.
+    last_change        text    NULL
 );
 CREATE INDEX ix_batches_sku ON batches (sku, id);
 
