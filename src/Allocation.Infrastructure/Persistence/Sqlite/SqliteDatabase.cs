@@ -75,9 +75,21 @@ public sealed partial class SqliteDatabase : ISqlDatabase
             PRAGMA synchronous = {_options.Synchronous.ToString().ToUpperInvariant()};
             PRAGMA busy_timeout = {_options.BusyTimeoutMs};
             PRAGMA foreign_keys = ON;
+            PRAGMA wal_autocheckpoint = 0;
             """;
         pragmas.ExecuteNonQuery();
         return new PreparedConnection(connection);
+    }
+
+    /// <summary>The connection that checkpoints the log (<see cref="Checkpointer"/>), with the writer's durability.</summary>
+    public DbConnection OpenCheckpointer()
+    {
+        var connection = new SqliteConnection(_writerConnectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = $"PRAGMA synchronous = {_options.Synchronous.ToString().ToUpperInvariant()}; PRAGMA busy_timeout = {_options.BusyTimeoutMs};";
+        pragmas.ExecuteNonQuery();
+        return connection;
     }
 
     public ValueTask<DbConnection> OpenReaderAsync(CancellationToken cancellationToken) => ValueTask.FromResult(OpenReader());
