@@ -89,9 +89,12 @@ using (var sampler = new RssSampler(service))
             await Setup.AddBatchAsync(http, $"many-{i}-{stamp}", many, 10_000_000);
         }
 
-        var spread = wrk.Run("allocate", 400, options.Duration, $"m{stamp}", skus);
-        scenarios.Add(spread.ToJson("POST /allocate, 64 SKUs, c=400", 400, trivialRps));
-        Console.WriteLine(spread.Describe("allocate 64 SKUs c=400"));
+        foreach (var connections in new[] { 64, 400 })
+        {
+            var spread = wrk.Run("allocate", connections, options.Duration, $"m{connections}x{stamp}", skus);
+            scenarios.Add(spread.ToJson($"POST /allocate, 64 SKUs, c={connections}", connections, trivialRps));
+            Console.WriteLine(spread.Describe($"allocate 64 SKUs c={connections}"));
+        }
     }
 
     if (options.Includes("add_batch"))
