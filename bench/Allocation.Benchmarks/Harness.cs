@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Allocation.Benchmarks;
 
@@ -65,6 +67,7 @@ internal static class Tools
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
+        using var teardown = Teardown.Register(() => process.Kill());
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
@@ -88,6 +91,7 @@ internal static class Tools
 internal sealed class BenchRedis : IAsyncDisposable
 {
     private Process? _process;
+    private IDisposable? _teardown;
 
     public string ConnectionString { get; private init; } = "";
 
@@ -112,11 +116,12 @@ internal sealed class BenchRedis : IAsyncDisposable
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             })!;
+            var teardown = Teardown.Register(() => process.Kill());
             process.OutputDataReceived += (_, _) => { };
             process.BeginOutputReadLine();
             await WaitForPortAsync(port);
             var version = Tools.Run(server, "--version", Directory.GetCurrentDirectory()).Split(' ').FirstOrDefault(part => part.StartsWith("v=", StringComparison.Ordinal));
-            return new BenchRedis { _process = process, ConnectionString = $"127.0.0.1:{port}", Description = $"redis-server {version?[2..]} (port {port})" };
+            return new BenchRedis { _process = process, _teardown = teardown, ConnectionString = $"127.0.0.1:{port}", Description = $"redis-server {version?[2..]} (port {port})" };
         }
 
         return new BenchRedis { ConnectionString = $"127.0.0.1:{port}", Description = "embedded Garnet in the service", Embedded = true };
@@ -150,6 +155,8 @@ internal sealed class BenchRedis : IAsyncDisposable
             await process.WaitForExitAsync();
             process.Dispose();
         }
+
+        _teardown?.Dispose();
     }
 }
 
@@ -200,15 +207,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
         using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(1) };
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
         {
-            try
+            if (await IsReadyAsync(probe))
             {
-                if ((await probe.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return new ServiceProcess(process, baseAddress, clock.Elapsed.TotalMilliseconds);
-                }
-            }
-            catch (HttpRequestException)
-            {
+                return new ServiceProcess(process, baseAddress, clock.Elapsed.TotalMilliseconds);
             }
 
             if (process.HasExited)
@@ -221,6 +222,20 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
         process.Kill();
         throw new InvalidOperationException($"The service did not become ready; see {logPath}.");
+    }
+
+    /// <summary>True when <c>/health/ready</c> answers 200.</summary>
+    public static async Task<bool> IsReadyAsync(HttpClient probe)
+    {
+        try
+        {
+            using var response = await probe.GetAsync("/health/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     public double RssMb()
@@ -274,6 +289,73 @@ internal sealed class RssSampler : IDisposable
         _stop.Cancel();
         _loop.Wait();
         _stop.Dispose();
+    }
+}
+
+/// <summary>
+/// What must not outlive the harness (child processes, the PostgreSQL cluster and its folder), undone
+/// by its owner when it is done and, when the harness is interrupted (SIGINT, SIGTERM), by the signal.
+/// </summary>
+internal static class Teardown
+{
+    private static readonly List<Action> Pending = [];
+    private static readonly List<PosixSignalRegistration> Signals = [];
+
+    public static void OnSignals()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+        {
+            Signals.Add(PosixSignalRegistration.Create(signal, _ => RunAll()));
+        }
+    }
+
+    public static IDisposable Register(Action undo)
+    {
+        lock (Pending)
+        {
+            Pending.Add(undo);
+        }
+
+        return new Registration(undo);
+    }
+
+    // Newest first, as the owners would have undone them; each at most once.
+    private static void RunAll()
+    {
+        while (true)
+        {
+            Action undo;
+            lock (Pending)
+            {
+                if (Pending.Count == 0)
+                {
+                    return;
+                }
+
+                undo = Pending[^1];
+                Pending.RemoveAt(Pending.Count - 1);
+            }
+
+            try
+            {
+                undo();
+            }
+            catch (Exception exception)
+            {
+                Console.Error.WriteLine($"Cleaning up after the interruption: {exception.Message}");
+            }
+        }
+    }
+
+    private sealed class Registration(Action undo) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Pending)
+            {
+                Pending.Remove(undo);
+            }
+        }
     }
 }
 
@@ -339,7 +421,7 @@ internal static class Setup
         }
     }
 
-    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the database.</summary>
+    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the SQLite file.</summary>
     public static void SeedAllocations(string databasePath, string reference, string sku, int count)
     {
         using var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
@@ -368,5 +450,32 @@ internal static class Setup
         update.Parameters.AddWithValue("$ref", reference);
         update.ExecuteNonQuery();
         transaction.Commit();
+    }
+
+    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the PostgreSQL database.</summary>
+    public static async Task SeedAllocationsAsync(string connectionString, string reference, string sku, int count)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO allocations (orderid, sku, qty, batch_id) SELECT 'seed-' || b.reference || '-' || n, @sku, 1, b.id FROM batches b, generate_series(0, @count - 1) n WHERE b.reference = @ref",
+            connection,
+            transaction))
+        {
+            insert.Parameters.AddWithValue("sku", sku);
+            insert.Parameters.AddWithValue("count", count);
+            insert.Parameters.AddWithValue("ref", reference);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using (var update = new NpgsqlCommand("UPDATE batches SET allocated_quantity = allocated_quantity + @count WHERE reference = @ref", connection, transaction))
+        {
+            update.Parameters.AddWithValue("count", count);
+            update.Parameters.AddWithValue("ref", reference);
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
     }
 }

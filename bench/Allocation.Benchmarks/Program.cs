@@ -17,6 +17,7 @@ var repo = Repo.FindRoot();
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 var resultsDir = Path.Combine(repo, "bench", "results");
 Directory.CreateDirectory(resultsDir);
+Teardown.OnSignals();
 
 if (Tools.Find("wrk") is null)
 {
