@@ -3,19 +3,50 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Allocation.Benchmarks;
 
-internal sealed record BenchOptions(int Duration, int Events, int Threads, HashSet<string>? Only)
+internal enum Provider
 {
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>What the scenarios run against: a database and a number of service instances (behind nginx when more than one).</summary>
+internal sealed record BenchSetup(Provider Provider, int Instances)
+{
+    public bool IsDefault => Provider == Provider.Sqlite && Instances == 1;
+
+    public string Key => Provider == Provider.Sqlite ? "sqlite" : "postgres";
+
+    public string ProviderName => Provider == Provider.Sqlite ? "SQLite" : "PostgreSQL";
+
+    public string? LoadBalancer => Instances > 1 ? "nginx (round robin)" : null;
+
+    /// <summary>"SQLite, 1 instance", "PostgreSQL, 2 instances behind nginx".</summary>
+    public string Label => Instances == 1 ? $"{ProviderName}, 1 instance" : $"{ProviderName}, {Instances} instances behind nginx";
+
+    /// <summary>"SQLite ×1", "PostgreSQL ×2": for chart labels and progress lines.</summary>
+    public string Short => $"{ProviderName} ×{Instances}";
+}
+
+internal sealed record BenchOptions(int Duration, int Events, int Threads, HashSet<string>? Only, IReadOnlyList<BenchSetup> Setups)
+{
+    private const string Usage =
+        "Options: --duration <s> --events <n> --threads <n> --only trivial,allocate,add_batch,events,growth --provider sqlite|postgres|both --instances <n>";
+
     public static BenchOptions Parse(string[] args)
     {
         var duration = 15;
         var events = 1000;
         var threads = 2;
+        var provider = "sqlite";
+        var instances = 1;
         HashSet<string>? only = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -25,14 +56,32 @@ internal sealed record BenchOptions(int Duration, int Events, int Threads, HashS
                 case "--events": events = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. Options: --duration <s> --events <n> --threads <n> --only trivial,allocate,add_batch,events,growth");
+                case "--provider": provider = args[++i].ToLowerInvariant(); break;
+                case "--instances": instances = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. {Usage}");
             }
         }
 
-        return new BenchOptions(duration, events, threads, only);
+        if (instances < 1)
+        {
+            throw new ArgumentException($"--instances must be at least 1. {Usage}");
+        }
+
+        // both: SQLite as it is meant to run (one instance), then PostgreSQL with the instances asked for.
+        IReadOnlyList<BenchSetup> setups = provider switch
+        {
+            "sqlite" => [new BenchSetup(Provider.Sqlite, instances)],
+            "postgres" => [new BenchSetup(Provider.Postgres, instances)],
+            "both" => [new BenchSetup(Provider.Sqlite, 1), new BenchSetup(Provider.Postgres, instances)],
+            _ => throw new ArgumentException($"Unknown provider {provider}. {Usage}"),
+        };
+        return new BenchOptions(duration, events, threads, only, setups);
     }
 
     public bool Includes(string scenario) => Only is null || Only.Contains(scenario);
+
+    /// <summary>Rows and figures name their setup unless the run is the default one (SQLite, one instance), whose output stays as it was.</summary>
+    public bool Labelled => Setups.Count > 1 || !Setups[0].IsDefault;
 }
 
 internal static class Repo
@@ -65,6 +114,7 @@ internal static class Tools
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
+        using var teardown = Teardown.Register(() => process.Kill());
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
@@ -88,6 +138,7 @@ internal static class Tools
 internal sealed class BenchRedis : IAsyncDisposable
 {
     private Process? _process;
+    private IDisposable? _teardown;
 
     public string ConnectionString { get; private init; } = "";
 
@@ -112,11 +163,12 @@ internal sealed class BenchRedis : IAsyncDisposable
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             })!;
+            var teardown = Teardown.Register(() => process.Kill());
             process.OutputDataReceived += (_, _) => { };
             process.BeginOutputReadLine();
             await WaitForPortAsync(port);
             var version = Tools.Run(server, "--version", Directory.GetCurrentDirectory()).Split(' ').FirstOrDefault(part => part.StartsWith("v=", StringComparison.Ordinal));
-            return new BenchRedis { _process = process, ConnectionString = $"127.0.0.1:{port}", Description = $"redis-server {version?[2..]} (port {port})" };
+            return new BenchRedis { _process = process, _teardown = teardown, ConnectionString = $"127.0.0.1:{port}", Description = $"redis-server {version?[2..]} (port {port})" };
         }
 
         return new BenchRedis { ConnectionString = $"127.0.0.1:{port}", Description = "embedded Garnet in the service", Embedded = true };
@@ -150,6 +202,8 @@ internal sealed class BenchRedis : IAsyncDisposable
             await process.WaitForExitAsync();
             process.Dispose();
         }
+
+        _teardown?.Dispose();
     }
 }
 
@@ -157,21 +211,27 @@ internal sealed class BenchRedis : IAsyncDisposable
 internal sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly IDisposable _teardown;
 
-    private ServiceProcess(Process process, Uri baseAddress, double startupMs)
+    private ServiceProcess(Process process, Uri baseAddress, double startupMs, string logPath)
     {
         _process = process;
         BaseAddress = baseAddress;
         StartupMs = startupMs;
+        LogPath = logPath;
+        _teardown = Teardown.Register(() => Stop(process));
     }
 
     public Uri BaseAddress { get; }
 
     public double StartupMs { get; }
 
+    public string LogPath { get; }
+
     public int Pid => _process.Id;
 
-    public static async Task<ServiceProcess> StartAsync(string repo, string work, BenchRedis redis, string logPath)
+    /// <summary>Starts one instance; <paramref name="database"/> holds the settings that choose its database.</summary>
+    public static async Task<ServiceProcess> StartAsync(string repo, IReadOnlyDictionary<string, string> database, BenchRedis redis, string logPath)
     {
         var bin = Path.Combine(repo, "src", "Allocation.Web", "bin", "Release", "net10.0");
         var port = Tools.FreePort();
@@ -183,7 +243,11 @@ internal sealed class ServiceProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__Allocation"] = $"Data Source={Path.Combine(work, "bench.db")}";
+        foreach (var (key, value) in database)
+        {
+            start.Environment[key] = value;
+        }
+
         start.Environment["ConnectionStrings__Redis"] = redis.ConnectionString;
         start.Environment["Redis__Embedded"] = redis.Embedded ? "true" : "false";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
@@ -197,18 +261,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
 
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        using var teardown = Teardown.Register(() => Stop(process));
         using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(1) };
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
         {
-            try
+            if (await IsReadyAsync(probe))
             {
-                if ((await probe.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return new ServiceProcess(process, baseAddress, clock.Elapsed.TotalMilliseconds);
-                }
-            }
-            catch (HttpRequestException)
-            {
+                return new ServiceProcess(process, baseAddress, clock.Elapsed.TotalMilliseconds, logPath);
             }
 
             if (process.HasExited)
@@ -219,8 +278,22 @@ internal sealed class ServiceProcess : IAsyncDisposable
             await Task.Delay(10);
         }
 
-        process.Kill();
+        Stop(process);
         throw new InvalidOperationException($"The service did not become ready; see {logPath}.");
+    }
+
+    /// <summary>True when <c>/health/ready</c> answers 200.</summary>
+    public static async Task<bool> IsReadyAsync(HttpClient probe)
+    {
+        try
+        {
+            using var response = await probe.GetAsync("/health/ready");
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
     }
 
     public double RssMb()
@@ -244,30 +317,116 @@ internal sealed class ServiceProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
 
+        _teardown.Dispose();
         _process.Dispose();
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
     }
 }
 
-/// <summary>Peak resident memory of the service while load runs.</summary>
+/// <summary>
+/// The instances of one setup, started one after the other on the same database and Redis (the first
+/// one alone brings up the embedded broker when there is no Redis), and stopped together.
+/// </summary>
+internal sealed class ServiceInstances : IAsyncDisposable
+{
+    private readonly List<ServiceProcess> _instances = [];
+
+    public IReadOnlyList<ServiceProcess> All => _instances;
+
+    public static async Task<ServiceInstances> StartAsync(string repo, IReadOnlyDictionary<string, string> database, BenchRedis redis, int count, Func<int, string> logPath)
+    {
+        var instances = new ServiceInstances();
+        try
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                instances._instances.Add(await ServiceProcess.StartAsync(repo, database, redis, logPath(i)));
+            }
+
+            return instances;
+        }
+        catch
+        {
+            await instances.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Waits until every instance answers <c>/health/ready</c> with 200 at the same time.</summary>
+    public async Task WaitAllReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var probes = _instances.Select(instance => new HttpClient { BaseAddress = instance.BaseAddress, Timeout = TimeSpan.FromSeconds(1) }).ToList();
+        try
+        {
+            while (true)
+            {
+                var ready = await Task.WhenAll(probes.Select(ServiceProcess.IsReadyAsync));
+                if (ready.All(answer => answer))
+                {
+                    return;
+                }
+
+                if (DateTime.UtcNow > deadline)
+                {
+                    var late = _instances.Where((_, i) => !ready[i]).Select(instance => $"{instance.BaseAddress} (see {instance.LogPath})");
+                    throw new InvalidOperationException($"Not every instance became ready: {string.Join(", ", late)}.");
+                }
+
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            probes.ForEach(probe => probe.Dispose());
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var instance in _instances)
+        {
+            await instance.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Peak resident memory of each instance while load runs.</summary>
 internal sealed class RssSampler : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private double _peak;
+    private readonly double[] _peaks;
 
-    public RssSampler(ServiceProcess service)
+    public RssSampler(IReadOnlyList<ServiceProcess> instances)
     {
+        _peaks = new double[instances.Count];
         _loop = Task.Run(async () =>
         {
             while (!_stop.IsCancellationRequested)
             {
-                _peak = Math.Max(_peak, service.RssMb());
+                for (var i = 0; i < instances.Count; i++)
+                {
+                    _peaks[i] = Math.Max(_peaks[i], instances[i].RssMb());
+                }
+
                 await Task.Delay(100);
             }
         });
     }
 
-    public double PeakMb => _peak;
+    public IReadOnlyList<double> PeaksMb => _peaks;
 
     public void Dispose()
     {
@@ -277,26 +436,100 @@ internal sealed class RssSampler : IDisposable
     }
 }
 
+/// <summary>
+/// What must not outlive the harness (child processes, the PostgreSQL cluster and its folder), undone
+/// by its owner when it is done and, when the harness is interrupted (SIGINT, SIGTERM), by the signal.
+/// </summary>
+internal static class Teardown
+{
+    private static readonly List<Action> Pending = [];
+    private static readonly List<PosixSignalRegistration> Signals = [];
+
+    public static void OnSignals()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+        {
+            Signals.Add(PosixSignalRegistration.Create(signal, _ => RunAll()));
+        }
+    }
+
+    public static IDisposable Register(Action undo)
+    {
+        lock (Pending)
+        {
+            Pending.Add(undo);
+        }
+
+        return new Registration(undo);
+    }
+
+    // Newest first, as the owners would have undone them; each at most once.
+    private static void RunAll()
+    {
+        while (true)
+        {
+            Action undo;
+            lock (Pending)
+            {
+                if (Pending.Count == 0)
+                {
+                    return;
+                }
+
+                undo = Pending[^1];
+                Pending.RemoveAt(Pending.Count - 1);
+            }
+
+            try
+            {
+                undo();
+            }
+            catch (Exception exception)
+            {
+                Console.Error.WriteLine($"Cleaning up after the interruption: {exception.Message}");
+            }
+        }
+    }
+
+    private sealed class Registration(Action undo) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Pending)
+            {
+                Pending.Remove(undo);
+            }
+        }
+    }
+}
+
 internal sealed record WrkResult(long Requests, double Seconds, long Non2xx, long Errors5xx, long SocketErrors, double P50Ms, double P90Ms, double P99Ms, double MaxMs)
 {
     public double Rps => Requests / Seconds;
 
-    public JsonObject ToJson(string name, int connections, double? trivialRps) => new()
+    public JsonObject ToJson(string name, int connections, double? trivialRps, string? setup = null)
     {
-        ["name"] = name,
-        ["connections"] = connections,
-        ["requests"] = Requests,
-        ["seconds"] = Math.Round(Seconds, 2),
-        ["rps"] = Math.Round(Rps, 0),
-        ["p50_ms"] = Math.Round(P50Ms, 3),
-        ["p90_ms"] = Math.Round(P90Ms, 3),
-        ["p99_ms"] = Math.Round(P99Ms, 3),
-        ["max_ms"] = Math.Round(MaxMs, 3),
-        ["non_2xx"] = Non2xx,
-        ["errors_5xx"] = Errors5xx,
-        ["socket_errors"] = SocketErrors,
-        ["ratio_to_trivial"] = trivialRps is > 0 ? Math.Round(Rps / trivialRps.Value, 3) : null,
-    };
+        var row = new JsonObject();
+        if (setup is not null)
+        {
+            row["setup"] = setup;
+        }
+
+        row["name"] = name;
+        row["connections"] = connections;
+        row["requests"] = Requests;
+        row["seconds"] = Math.Round(Seconds, 2);
+        row["rps"] = Math.Round(Rps, 0);
+        row["p50_ms"] = Math.Round(P50Ms, 3);
+        row["p90_ms"] = Math.Round(P90Ms, 3);
+        row["p99_ms"] = Math.Round(P99Ms, 3);
+        row["max_ms"] = Math.Round(MaxMs, 3);
+        row["non_2xx"] = Non2xx;
+        row["errors_5xx"] = Errors5xx;
+        row["socket_errors"] = SocketErrors;
+        row["ratio_to_trivial"] = trivialRps is > 0 ? Math.Round(Rps / trivialRps.Value, 3) : null;
+        return row;
+    }
 
     public string Describe(string name) =>
         $"{name,-28} {Rps,9:0} req/s  p50 {P50Ms,7:0.00} ms  p99 {P99Ms,7:0.00} ms  max {MaxMs,8:0.00} ms  non-2xx {Non2xx}  5xx {Errors5xx}";
@@ -339,7 +572,7 @@ internal static class Setup
         }
     }
 
-    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the database.</summary>
+    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the SQLite file.</summary>
     public static void SeedAllocations(string databasePath, string reference, string sku, int count)
     {
         using var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
@@ -368,5 +601,32 @@ internal static class Setup
         update.Parameters.AddWithValue("$ref", reference);
         update.ExecuteNonQuery();
         transaction.Commit();
+    }
+
+    /// <summary>Gives the batch <paramref name="count"/> existing allocations, written straight into the PostgreSQL database.</summary>
+    public static async Task SeedAllocationsAsync(string connectionString, string reference, string sku, int count)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+            "INSERT INTO allocations (orderid, sku, qty, batch_id) SELECT 'seed-' || b.reference || '-' || n, @sku, 1, b.id FROM batches b, generate_series(0, @count - 1) n WHERE b.reference = @ref",
+            connection,
+            transaction))
+        {
+            insert.Parameters.AddWithValue("sku", sku);
+            insert.Parameters.AddWithValue("count", count);
+            insert.Parameters.AddWithValue("ref", reference);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using (var update = new NpgsqlCommand("UPDATE batches SET allocated_quantity = allocated_quantity + @count WHERE reference = @ref", connection, transaction))
+        {
+            update.Parameters.AddWithValue("count", count);
+            update.Parameters.AddWithValue("ref", reference);
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await transaction.CommitAsync();
     }
 }

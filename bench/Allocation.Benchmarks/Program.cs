@@ -1,26 +1,36 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Allocation.Benchmarks;
-using Microsoft.Data.Sqlite;
-using StackExchange.Redis;
 
-// Benchmark harness: starts the service in Release against a fresh SQLite file and a real Redis, drives
-// it with wrk, and writes bench/results/<timestamp>.{json,md,svg}. Usage:
+// Benchmark harness: starts the service in Release against a fresh database (SQLite, PostgreSQL or both,
+// one after the other) and a real Redis, with one or more instances (behind nginx when more than one),
+// drives it with wrk, and writes bench/results/<timestamp>.{json,md,svg}. Usage:
 //   dotnet run -c Release --project bench/Allocation.Benchmarks [-- --duration 15 --events 1000 --only allocate,events]
+//   dotnet run -c Release --project bench/Allocation.Benchmarks -- --provider both --instances 2 --only trivial,allocate
 var options = BenchOptions.Parse(args);
 var repo = Repo.FindRoot();
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 var resultsDir = Path.Combine(repo, "bench", "results");
 Directory.CreateDirectory(resultsDir);
+Teardown.OnSignals();
 
 if (Tools.Find("wrk") is null)
 {
     Console.Error.WriteLine("wrk is not installed. Install it with: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk (macOS).");
+    return 2;
+}
+
+string? nginx = null;
+if (options.Setups.Any(setup => setup.Instances > 1) && (nginx = LoadBalancer.Find()) is null)
+{
+    Console.Error.WriteLine("nginx is not installed; more than one instance needs it as the load balancer. Install it with: apt-get install -y nginx-light (Debian/Ubuntu).");
+    return 2;
+}
+
+if (options.Setups.Any(setup => setup.Provider == Provider.Postgres) && BenchPostgres.Unavailable() is { } reason)
+{
+    Console.Error.WriteLine($"PostgreSQL is not available: {reason}. Set POSTGRES_URL to an Npgsql connection string, or install the server with: apt-get install -y postgresql (Debian/Ubuntu).");
     return 2;
 }
 
@@ -31,115 +41,212 @@ await using var redis = await BenchRedis.StartAsync();
 Console.WriteLine($"Redis: {redis.Description}");
 var work = Path.Combine(Path.GetTempPath(), $"allocation-bench-{stamp}");
 Directory.CreateDirectory(work);
-var logPath = Path.Combine(resultsDir, $"{stamp}-service.log");
-await using var service = await ServiceProcess.StartAsync(repo, work, redis, logPath);
-Console.WriteLine($"Service ready in {service.StartupMs:0} ms (pid {service.Pid}); idle RSS {service.RssMb():0.0} MB");
 
-var report = new JsonObject
+var machine = new JsonObject
 {
-    ["timestamp"] = stamp,
-    ["machine"] = new JsonObject
-    {
-        ["cores"] = Environment.ProcessorCount,
-        ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-        ["dotnet"] = Environment.Version.ToString(),
-        ["redis"] = redis.Description,
-        ["durability"] = "synchronous=FULL, group commit",
-    },
-    ["startup_ms"] = Math.Round(service.StartupMs, 1),
+    ["cores"] = Environment.ProcessorCount,
+    ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+    ["dotnet"] = Environment.Version.ToString(),
+    ["redis"] = redis.Description,
 };
-
-using var http = new HttpClient { BaseAddress = service.BaseAddress };
-var wrk = new Wrk(service.BaseAddress, Path.Combine(AppContext.BaseDirectory, "load.lua"), options.Threads);
+var report = new JsonObject { ["timestamp"] = stamp, ["machine"] = machine };
+var setups = new JsonArray();
 var scenarios = new JsonArray();
-report["scenarios"] = scenarios;
-
-// Warm the JIT and the connection pools before measuring anything.
-await Setup.AddBatchAsync(http, $"warm-{stamp}", $"WARM-{stamp}", 10_000_000);
-wrk.Run("allocate", 16, 3, $"warm{stamp}", [$"WARM-{stamp}"]);
-wrk.Run("get", 16, 2, "warm", [], "/health/live");
-report["rss_idle_mb"] = Math.Round(service.RssMb(), 1);
-
-double trivialRps = 0;
-if (options.Includes("trivial"))
+if (options.Labelled)
 {
-    var trivial = wrk.Run("get", 64, options.Duration, "live", [], "/health/live");
-    trivialRps = trivial.Rps;
-    scenarios.Add(trivial.ToJson("GET /health/live (trivial route)", 64, null));
-    Console.WriteLine(trivial.Describe("GET /health/live c=64"));
+    report["setups"] = setups;
+    report["scenarios"] = scenarios;
 }
 
-double peakRss = 0;
-using (var sampler = new RssSampler(service))
+foreach (var setup in options.Setups)
 {
-    if (options.Includes("allocate"))
+    // The default run keeps its figures at the top of the report, as before; a labelled one gives each setup its own section.
+    var section = report;
+    if (options.Labelled)
     {
-        var sku = $"ONE-{stamp}";
-        await Setup.AddBatchAsync(http, $"one-{stamp}", sku, 100_000_000);
-        foreach (var connections in new[] { 16, 64 })
+        section = new JsonObject
         {
-            var result = wrk.Run("allocate", connections, options.Duration, $"a{connections}x{stamp}", [sku]);
-            scenarios.Add(result.ToJson($"POST /allocate, one SKU, c={connections}", connections, trivialRps));
-            Console.WriteLine(result.Describe($"allocate 1 SKU c={connections}"));
+            ["label"] = setup.Label,
+            ["provider"] = setup.ProviderName,
+            ["instances"] = setup.Instances,
+            ["load_balancer"] = setup.LoadBalancer,
+        };
+        setups.Add(section);
+        Console.WriteLine();
+        Console.WriteLine($"== {setup.Label}");
+    }
+
+    // Progress lines name the setup in a labelled run: "[PostgreSQL ×2] allocate 1 SKU c=16 ...".
+    string Tag(string text) => options.Labelled ? string.Join('\n', text.Split('\n').Select(line => $"[{setup.Short}] {line}")) : text;
+    // bench/results/<stamp>-service.log, or -service-<i>.log per instance; with both providers, -sqlite-service.log and -postgres-service-<i>.log.
+    string ServiceLog(int i) => Path.Combine(
+        resultsDir, $"{stamp}{(options.Setups.Count > 1 ? $"-{setup.Key}" : "")}-service{(setup.Instances > 1 ? $"-{i}" : "")}.log");
+
+    // The database: a fresh SQLite file, or a fresh PostgreSQL database.
+    await using var postgres = setup.Provider == Provider.Postgres ? await BenchPostgres.StartAsync(stamp, Path.Combine(resultsDir, $"{stamp}-postgresql.log")) : null;
+    var sqliteFile = Path.Combine(work, "bench.db");
+    var database = postgres is null
+        ? new Dictionary<string, string> { ["ConnectionStrings__Allocation"] = $"Data Source={sqliteFile}" }
+        : new Dictionary<string, string> { ["Database__Provider"] = "Postgres", ["ConnectionStrings__Allocation"] = postgres.ConnectionString };
+    var durability = postgres is null ? "synchronous=FULL, group commit" : $"{postgres.Durability}, group commit";
+    if (options.Labelled)
+    {
+        section["database"] = postgres?.Description ?? "SQLite file";
+        section["durability"] = durability;
+        Console.WriteLine($"Database: {section["database"]} ({durability})");
+    }
+    else
+    {
+        machine["durability"] = durability;
+    }
+
+    await using var services = await ServiceInstances.StartAsync(repo, database, redis, setup.Instances, ServiceLog);
+    foreach (var instance in services.All)
+    {
+        Console.WriteLine(Tag($"Service ready in {instance.StartupMs:0} ms (pid {instance.Pid}); idle RSS {instance.RssMb():0.0} MB"));
+    }
+
+    await using var balancer = setup.Instances > 1
+        ? await LoadBalancer.StartAsync(nginx!, Path.Combine(work, $"nginx-{setup.Key}"), services.All.Select(instance => instance.BaseAddress), Path.Combine(resultsDir, $"{stamp}-nginx.log"))
+        : null;
+    if (balancer is not null)
+    {
+        Console.WriteLine(Tag($"nginx on {balancer.BaseAddress}, round robin over {setup.Instances} instances"));
+    }
+
+    var target = balancer?.BaseAddress ?? services.All[0].BaseAddress;
+    if (!options.Labelled)
+    {
+        section["startup_ms"] = Math.Round(services.All[0].StartupMs, 1);
+        section["scenarios"] = scenarios;
+    }
+
+    using var http = new HttpClient { BaseAddress = target };
+    var wrk = new Wrk(target, Path.Combine(AppContext.BaseDirectory, "load.lua"), options.Threads);
+    void Add(WrkResult result, string name, int connections, double? trivial, string progress)
+    {
+        scenarios.Add(result.ToJson(name, connections, trivial, options.Labelled ? setup.Label : null));
+        Console.WriteLine(result.Describe(Tag(progress)));
+    }
+
+    // Warm the JIT and the connection pools (of every instance, through the load balancer) before measuring anything.
+    await services.WaitAllReadyAsync();
+    await Setup.AddBatchAsync(http, $"warm-{stamp}", $"WARM-{stamp}", 10_000_000);
+    wrk.Run("allocate", 16, 3, $"warm{stamp}", [$"WARM-{stamp}"]);
+    wrk.Run("get", 16, 2, "warm", [], "/health/live");
+    var idle = services.All.Select(instance => Math.Round(instance.RssMb(), 1)).ToList();
+    if (!options.Labelled)
+    {
+        section["rss_idle_mb"] = idle[0];
+    }
+
+    await services.WaitAllReadyAsync();
+    double? trivialRps = null;
+    if (options.Includes("trivial"))
+    {
+        var trivial = wrk.Run("get", 64, options.Duration, "live", [], "/health/live");
+        trivialRps = trivial.Rps;
+        Add(trivial, "GET /health/live (trivial route)", 64, null, "GET /health/live c=64");
+    }
+
+    IReadOnlyList<double> peaks;
+    using (var sampler = new RssSampler(services.All))
+    {
+        if (options.Includes("allocate"))
+        {
+            var sku = $"ONE-{stamp}";
+            await Setup.AddBatchAsync(http, $"one-{stamp}", sku, 100_000_000);
+            foreach (var connections in new[] { 16, 64 })
+            {
+                var result = wrk.Run("allocate", connections, options.Duration, $"a{connections}x{stamp}", [sku]);
+                Add(result, $"POST /allocate, one SKU, c={connections}", connections, trivialRps, $"allocate 1 SKU c={connections}");
+            }
+
+            var skus = Enumerable.Range(0, 64).Select(i => $"MANY-{i}-{stamp}").ToArray();
+            foreach (var (many, i) in skus.Select((many, i) => (many, i)))
+            {
+                await Setup.AddBatchAsync(http, $"many-{i}-{stamp}", many, 10_000_000);
+            }
+
+            foreach (var connections in new[] { 64, 400 })
+            {
+                var spread = wrk.Run("allocate", connections, options.Duration, $"m{connections}x{stamp}", skus);
+                Add(spread, $"POST /allocate, 64 SKUs, c={connections}", connections, trivialRps, $"allocate 64 SKUs c={connections}");
+            }
         }
 
-        var skus = Enumerable.Range(0, 64).Select(i => $"MANY-{i}-{stamp}").ToArray();
-        foreach (var (many, i) in skus.Select((many, i) => (many, i)))
+        if (options.Includes("add_batch"))
         {
-            await Setup.AddBatchAsync(http, $"many-{i}-{stamp}", many, 10_000_000);
+            var result = wrk.Run("add_batch", 64, options.Duration, $"b{stamp}", []);
+            Add(result, "POST /add_batch, new SKU each, c=64", 64, trivialRps, "add_batch c=64");
         }
 
-        var spread = wrk.Run("allocate", 400, options.Duration, $"m{stamp}", skus);
-        scenarios.Add(spread.ToJson("POST /allocate, 64 SKUs, c=400", 400, trivialRps));
-        Console.WriteLine(spread.Describe("allocate 64 SKUs c=400"));
+        peaks = sampler.PeaksMb;
     }
 
-    if (options.Includes("add_batch"))
+    if (options.Labelled)
     {
-        var result = wrk.Run("add_batch", 64, options.Duration, $"b{stamp}", []);
-        scenarios.Add(result.ToJson("POST /add_batch, new SKU each, c=64", 64, trivialRps));
-        Console.WriteLine(result.Describe("add_batch c=64"));
-    }
-
-    peakRss = sampler.PeakMb;
-}
-
-if (peakRss > 0)
-{
-    report["rss_load_mb"] = Math.Round(peakRss, 1);
-}
-
-if (options.Includes("events"))
-{
-    var events = await EventLatency.MeasureAsync(http, redis.ConnectionString, options.Events, stamp);
-    report["events"] = events.ToJson();
-    Console.WriteLine(events.Describe());
-}
-
-if (options.Includes("growth"))
-{
-    var growth = new JsonArray();
-    report["growth"] = growth;
-    foreach (var existing in new[] { 10, 20_000, 100_000 })
-    {
-        var sku = $"GROW-{existing}-{stamp}";
-        await Setup.AddBatchAsync(http, $"grow-{existing}-{stamp}", sku, 10_000_000);
-        Setup.SeedAllocations(Path.Combine(work, "bench.db"), $"grow-{existing}-{stamp}", sku, existing);
-        var result = wrk.Run("allocate", 1, Math.Max(3, options.Duration / 3), $"g{existing}x{stamp}", [sku], threads: 1);
-        growth.Add(new JsonObject
+        var processes = new JsonArray();
+        foreach (var (instance, i) in services.All.Select((instance, i) => (instance, i)))
         {
-            ["existing_allocations"] = existing,
-            ["requests"] = result.Requests,
-            ["p50_ms"] = Math.Round(result.P50Ms, 3),
-            ["p99_ms"] = Math.Round(result.P99Ms, 3),
-        });
-        Console.WriteLine($"allocate with {existing,7} existing allocations: p50 {result.P50Ms:0.000} ms, p99 {result.P99Ms:0.000} ms (c=1, {result.Requests} requests)");
+            processes.Add(new JsonObject
+            {
+                ["url"] = instance.BaseAddress.ToString(),
+                ["startup_ms"] = Math.Round(instance.StartupMs, 1),
+                ["rss_idle_mb"] = idle[i],
+                ["rss_load_mb"] = peaks[i] > 0 ? Math.Round(peaks[i], 1) : null,
+                ["log"] = Path.GetRelativePath(repo, instance.LogPath),
+            });
+        }
+
+        section["processes"] = processes;
+    }
+    else if (peaks[0] > 0)
+    {
+        section["rss_load_mb"] = Math.Round(peaks[0], 1);
     }
 
-    var first = growth[0]!["p50_ms"]!.GetValue<double>();
-    var last = growth[^1]!["p50_ms"]!.GetValue<double>();
-    report["growth_ratio_100k_to_10"] = Math.Round(last / first, 3);
-    Console.WriteLine($"p50 at 100,000 / p50 at 10 = {last / first:0.00}");
+    if (options.Includes("events"))
+    {
+        var events = await EventLatency.MeasureAsync(http, redis.ConnectionString, options.Events, stamp);
+        section["events"] = events.ToJson();
+        Console.WriteLine(Tag(events.Describe()));
+    }
+
+    if (options.Includes("growth"))
+    {
+        var growth = new JsonArray();
+        section["growth"] = growth;
+        foreach (var existing in new[] { 10, 20_000, 100_000 })
+        {
+            var sku = $"GROW-{existing}-{stamp}";
+            var reference = $"grow-{existing}-{stamp}";
+            await Setup.AddBatchAsync(http, reference, sku, 10_000_000);
+            if (postgres is null)
+            {
+                Setup.SeedAllocations(sqliteFile, reference, sku, existing);
+            }
+            else
+            {
+                await Setup.SeedAllocationsAsync(postgres.ConnectionString, reference, sku, existing);
+            }
+
+            var result = wrk.Run("allocate", 1, Math.Max(3, options.Duration / 3), $"g{existing}x{stamp}", [sku], threads: 1);
+            growth.Add(new JsonObject
+            {
+                ["existing_allocations"] = existing,
+                ["requests"] = result.Requests,
+                ["p50_ms"] = Math.Round(result.P50Ms, 3),
+                ["p99_ms"] = Math.Round(result.P99Ms, 3),
+            });
+            Console.WriteLine(Tag($"allocate with {existing,7} existing allocations: p50 {result.P50Ms:0.000} ms, p99 {result.P99Ms:0.000} ms (c=1, {result.Requests} requests)"));
+        }
+
+        var first = growth[0]!["p50_ms"]!.GetValue<double>();
+        var last = growth[^1]!["p50_ms"]!.GetValue<double>();
+        section["growth_ratio_100k_to_10"] = Math.Round(last / first, 3);
+        Console.WriteLine(Tag($"p50 at 100,000 / p50 at 10 = {last / first:0.00}"));
+    }
 }
 
 var jsonPath = Path.Combine(resultsDir, $"{stamp}.json");
