@@ -11,7 +11,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -85,10 +84,7 @@ public static class DependencyInjection
 
         // Hosted services stop in reverse order: the subscriber stops taking messages before the
         // dispatcher's final drain, and the lead is given up last.
-        services.AddHostedService(provider =>
-            provider.GetRequiredService<ISqlDatabase>() is SqliteDatabase sqlite
-                ? ActivatorUtilities.CreateInstance<Checkpointer>(provider, sqlite)
-                : (IHostedService)new NoHostedService());
+        services.AddHostedService<Checkpointer>();
         services.AddSingleton<LeaderElection>();
         services.AddHostedService(provider => provider.GetRequiredService<LeaderElection>());
         services.AddSingleton<OutboxDispatcher>();
@@ -98,14 +94,6 @@ public static class DependencyInjection
         services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         return services;
-    }
-
-    /// <summary>Stands in for a hosted service that the configured database does not need.</summary>
-    private sealed class NoHostedService : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static bool IsValid(Func<object> parse)

@@ -22,9 +22,9 @@ public sealed partial class UnitOfWorkBehaviour<TMessage, TResponse>(IUnitOfWork
         try
         {
             return await Retries.Conflicts.ExecuteAsync(
-                static (context, state) => state.uow.RunAsync(token => state.next(state.message, token), context.CancellationToken),
+                static (context, state) => state.uow.RunAsync(state.keys, token => state.next(state.message, token), context.CancellationToken),
                 context,
-                (uow, next, message));
+                (uow, next, message, keys: MessageKeys.Of(message)));
         }
         finally
         {

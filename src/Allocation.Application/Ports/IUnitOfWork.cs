@@ -13,7 +13,8 @@ public interface IUnitOfWork
     /// kept and what it leaves uncommitted is rolled back. The returned task completes, with the work's
     /// result or exception, once what was committed is durable.
     /// </summary>
-    ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
+    /// <param name="keys">What the command is about, so that the store can prepare it ahead (a hint: never required).</param>
+    ValueTask<T> RunAsync<T>(MessageKeys keys, Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken);
 
     /// <summary>
     /// Saves every product this unit loaded or added and records their events for dispatch, in one

@@ -325,7 +325,7 @@ public sealed partial class OutboxDispatcher(
         await writer.WriteAsync(
             connection =>
             {
-                OutboxStore.MarkDispatched(connection, settled.Where(item => item.Kind == Outcome.Delivered).Select(item => item.Entry.Id), now);
+                store.MarkDispatched(connection, [.. settled.Where(item => item.Kind == Outcome.Delivered).Select(item => item.Entry.Id)], now);
                 foreach (var (entry, _, error) in settled.Where(item => item.Kind is Outcome.Rejected or Outcome.GivenUp))
                 {
                     GiveUp(connection, entry, error!, now);

@@ -13,10 +13,15 @@ public interface ISqlDatabase
     string Description { get; }
 
     /// <summary>
-    /// "Is one of the list <paramref name="parameter"/>": SQLite takes a list Dapper spreads into
-    /// <c>IN (...)</c>, PostgreSQL an array, <c>= ANY(...)</c>.
+    /// "Is one of the list in <paramref name="parameter"/>", whose value is <see cref="ListOf{T}"/>: SQLite
+    /// reads a JSON array (<c>IN (SELECT value FROM json_each(...))</c>), PostgreSQL an array
+    /// (<c>= ANY(...)</c>). Either way the statement's text does not depend on the list's length, so it
+    /// is prepared once.
     /// </summary>
     string IsAnyOf(string parameter);
+
+    /// <summary>The value of a list parameter for <see cref="IsAnyOf"/>.</summary>
+    object ListOf<T>(IEnumerable<T> values);
 
     /// <summary>The statement that starts a write transaction.</summary>
     string BeginWrite { get; }
@@ -35,6 +40,19 @@ public interface ISqlDatabase
     /// false, answers false at once when another instance has it, rather than wait (and perhaps deadlock).
     /// </summary>
     bool LockProduct(DbConnection connection, string sku, bool wait);
+
+    /// <summary>Locks every one of the products, in the order given, waiting as long as it takes (a group's first locks).</summary>
+    void LockProducts(DbConnection connection, IReadOnlyList<string> sortedSkus);
+
+    /// <summary>
+    /// Whether a commit group's changes are written together at its end (<see cref="WriteGroup"/>) rather
+    /// than row by row as each unit commits: on a server, each statement costs a round trip and server work.
+    /// </summary>
+    bool WritesAtGroupEnd { get; }
+
+    /// <summary>Writes the changes of a whole group, in order, in a few statements.</summary>
+    /// <exception cref="Application.Ports.ConcurrencyException">A product moved on since the group read it.</exception>
+    void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes);
 
     /// <summary>Runs in the write transaction just before it commits, when it wrote outbox entries.</summary>
     void BeforeCommitWithOutbox(DbConnection connection);

@@ -10,24 +10,25 @@ public sealed class OutboxStore(ISqlDatabase database)
     public IReadOnlyList<OutboxEntry> Pending(IReadOnlyList<string> types, int limit) =>
         database.Read(connection => connection.Query<OutboxEntry>(
             $"{Select} WHERE type {database.IsAnyOf("@types")} AND dispatched_at IS NULL ORDER BY id LIMIT @limit",
-            new { types = types.ToArray(), limit }).AsList());
+            new { types = database.ListOf(types), limit }).AsList());
 
     /// <summary>Undispatched entries whose type is none of <paramref name="known"/>.</summary>
     public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known) =>
         database.Read(connection => connection.Query<OutboxEntry>(
-            $"{Select} WHERE dispatched_at IS NULL AND NOT (type {database.IsAnyOf("@known")}) ORDER BY id", new { known = known.ToArray() }).AsList());
+            $"{Select} WHERE dispatched_at IS NULL AND NOT (type {database.IsAnyOf("@known")}) ORDER BY id", new { known = database.ListOf(known) }).AsList());
 
     /// <summary>How many entries wait, and since when the oldest of them (Unix ms), for health and metrics.</summary>
     public (long Count, long? OldestCreatedAt) Backlog() =>
         database.Read(connection => connection.QuerySingle<(long, long?)>("SELECT count(*), min(created_at) FROM outbox WHERE dispatched_at IS NULL"));
 
-    internal static void Append(DbConnection connection, string messageId, string type, string payload, long now) =>
-        connection.Execute(
-            "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@messageId, @type, @payload, @now)",
-            new { messageId, type, payload, now });
-
-    internal static void MarkDispatched(DbConnection connection, IEnumerable<long> ids, long now) =>
-        connection.Execute("UPDATE outbox SET dispatched_at = @now WHERE id = @id", ids.Select(id => new { id, now }));
+    /// <summary>Marks the entries sent, in one statement however many they are.</summary>
+    internal void MarkDispatched(DbConnection connection, IReadOnlyCollection<long> ids, long now)
+    {
+        if (ids.Count > 0)
+        {
+            connection.Execute($"UPDATE outbox SET dispatched_at = @now WHERE id {database.IsAnyOf("@ids")}", new { ids = database.ListOf(ids), now });
+        }
+    }
 
     internal static void MarkRejected(DbConnection connection, long id, string error, long now) =>
         connection.Execute("UPDATE outbox SET dispatched_at = @now, last_error = @error WHERE id = @id", new { id, error, now });

@@ -1,13 +1,11 @@
-using System.Data.Common;
 using Allocation.Application.Ports;
-using Allocation.Infrastructure.Outbox;
 
 namespace Allocation.Infrastructure.Persistence;
 
 /// <summary>
 /// A unit of work on the shared writer: a command runs whole on the writer (<see cref="RunAsync{T}"/>),
-/// and its commit writes the products it saw together with their events (into the outbox) in the
-/// unit's savepoint; the writer answers the caller once the group the unit ran in is durable.
+/// and its commit hands what changed (the products it saw, with their events for the outbox) to its
+/// commit group; the writer answers the caller once that group is durable.
 /// </summary>
 public sealed class UnitOfWork(Writer writer, TimeProvider time) : IUnitOfWork
 {
@@ -16,9 +14,10 @@ public sealed class UnitOfWork(Writer writer, TimeProvider time) : IUnitOfWork
 
     public IProductRepository Products => _products ??= new ProductRepository(this);
 
-    public async ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    public async ValueTask<T> RunAsync<T>(MessageKeys keys, Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         return await writer.RunAsync(
+            keys,
             async unit =>
             {
                 _unit = unit;
@@ -38,26 +37,17 @@ public sealed class UnitOfWork(Writer writer, TimeProvider time) : IUnitOfWork
     public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
         var unit = Unit;
-        if (_products is not { HasTracked: true })
+        if (_products is { HasTracked: true })
         {
-            return ValueTask.CompletedTask;
+            unit.Commit(_products.Changes(time));
+            _products.Clear();
         }
 
-        try
-        {
-            _products.Persist(unit.Connection, new OutboxWriter(unit, time));
-        }
-        catch (DbException exception)
-        {
-            throw unit.Translate(exception);
-        }
-
-        _products.Clear();
-        unit.Keep();
         return ValueTask.CompletedTask;
     }
 
-    internal DbConnection Connection => Unit.Connection;
+    /// <summary>The raw connection, inside the unit's savepoint (for tests that act on the database directly).</summary>
+    internal System.Data.Common.DbConnection Connection => Unit.Connection;
 
     internal WriteUnit Unit =>
         _unit ?? throw new InvalidOperationException("A unit of work is used inside IUnitOfWork.RunAsync, which gives it the writer.");

@@ -69,12 +69,14 @@ public sealed partial class Writer : IAsyncDisposable
     /// marked it kept (<see cref="WriteUnit.Keep"/>), else rolled back; the returned task completes,
     /// with the work's result or exception, once the group the unit ran in is committed.
     /// </summary>
-    public Task<T> RunAsync<T>(Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellationToken) =>
-        Enqueue(new RunWork<T>(work, cancellationToken)).Completion;
+    /// <param name="keys">What the work is about, read ahead (and locked) for its whole group.</param>
+    public Task<T> RunAsync<T>(MessageKeys keys, Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellationToken) =>
+        Enqueue(new RunWork<T>(keys, work, cancellationToken)).Completion;
 
     /// <summary>Runs a write that is kept unless it throws.</summary>
     public Task WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken) =>
         RunAsync(
+            MessageKeys.None,
             unit =>
             {
                 write(unit.Connection);
@@ -182,89 +184,138 @@ public sealed partial class Writer : IAsyncDisposable
             return;
         }
 
-        var group = new Group(_database, connection);
-        var deferred = _deferred;
-        _deferred = [];
-        var next = 0;
-        var wroteOutbox = false;
         members.Clear();
-        while (members.Count < _maxGroup && (next < deferred.Count ? deferred[next++] : _queue.Reader.TryRead(out var queued) ? queued : null) is { } work)
+        TakeGroup(members);
+        if (members.Count == 0)
         {
-            if (work.Cancellation.IsCancellationRequested)
-            {
-                work.Fail(new OperationCanceledException(work.Cancellation));
-                continue;
-            }
+            return;
+        }
 
-            try
-            {
-                if (!group.Begun)
-                {
-                    Execute(connection, _database.BeginWrite);
-                    group.Begun = true;
-                }
+        // A unit whose group failed as a whole runs again alone, its changes written row by row, so
+        // that only its own fault fails it.
+        var group = new Group(_database, connection, writesAtEnd: _database.WritesAtGroupEnd && !members[0].Alone);
+        try
+        {
+            Execute(connection, _database.BeginWrite);
+            group.Begun = true;
+            group.Rows.ReadAhead([.. members.Select(member => member.Keys)]);
+        }
+        catch (DbException exception)
+        {
+            // Another process holds the database, or it went away: the group is told, and its commands retry.
+            Abandon(connection, group, members, exception);
+            DropIfBroken(connection);
+            return;
+        }
 
-                Execute(connection, "SAVEPOINT unit");
-            }
-            catch (DbException exception)
-            {
-                // Another process holds the database: this unit is told, and retries as a whole. Or the
-                // connection is gone (the server went away): the next group opens a new one.
-                work.Fail(_database.Translate(exception));
-                if (DropIfBroken(connection))
-                {
-                    Abandon(connection, group, members, exception);
-                    return;
-                }
-
-                continue;
-            }
-
-            // A member from here on: whatever happens to the group, its caller is told.
-            members.Add(work);
+        var wroteOutbox = false;
+        for (var i = 0; i < members.Count; i++)
+        {
+            var work = members[i];
             var unit = new WriteUnit(connection, group);
             var keep = work.Execute(unit);
             try
             {
-                if (keep && !unit.Deferred)
+                if (unit.HasSavepoint)
                 {
-                    Execute(connection, "RELEASE unit");
-                    wroteOutbox |= unit.WroteOutbox;
-                }
-                else
-                {
-                    Execute(connection, "ROLLBACK TO unit");
-                    Execute(connection, "RELEASE unit");
+                    if (keep && !unit.Deferred)
+                    {
+                        Execute(connection, "RELEASE unit");
+                    }
+                    else
+                    {
+                        Execute(connection, "ROLLBACK TO unit");
+                        Execute(connection, "RELEASE unit");
+                    }
                 }
             }
             catch (DbException exception)
             {
                 // The database rolled the whole transaction back (disk full, I/O error): the group is lost.
                 Abandon(connection, group, members, exception);
-                if (DropIfBroken(connection))
-                {
-                    return;
-                }
-
-                continue;
+                DropIfBroken(connection);
+                return;
             }
 
             if (unit.Deferred)
             {
-                members.RemoveAt(members.Count - 1);
+                members.RemoveAt(i--);
                 _deferred.Add(work);
                 continue;
             }
 
+            wroteOutbox |= keep && unit.WroteOutbox;
             work.Unit = unit;
         }
 
-        // Deferred units this group did not reach stay first in line.
-        _deferred.AddRange(deferred.Skip(next));
-        if (group.Begun)
+        if (group.Pending.Count > 0)
         {
-            Commit(connection, group, members, wroteOutbox);
+            try
+            {
+                _database.WriteGroup(connection, group.Pending);
+            }
+            catch (DbException exception)
+            {
+                LogGroupRetriedAlone(exception, members.Count);
+                try
+                {
+                    Execute(connection, "ROLLBACK");
+                }
+                catch (DbException)
+                {
+                    // Already rolled back by the database.
+                }
+
+                DropIfBroken(connection);
+                foreach (var member in members)
+                {
+                    member.Alone = true;
+                }
+
+                _deferred.InsertRange(0, members);
+                members.Clear();
+                return;
+            }
         }
+
+        Commit(connection, group, members, wroteOutbox);
+    }
+
+    /// <summary>
+    /// The next group: units carried over first (deferred ones, in order), then the queue, up to the
+    /// group's size. A unit that must run alone makes a group of its own.
+    /// </summary>
+    private void TakeGroup(List<Work> members)
+    {
+        var carried = _deferred;
+        _deferred = [];
+        var next = 0;
+        while (members.Count < _maxGroup && (next < carried.Count ? carried[next] : _queue.Reader.TryPeek(out var queued) ? queued : null) is { } work)
+        {
+            if (members.Count > 0 && (work.Alone || members[0].Alone))
+            {
+                break;
+            }
+
+            if (next < carried.Count)
+            {
+                next++;
+            }
+            else
+            {
+                _queue.Reader.TryRead(out _);
+            }
+
+            if (work.Cancellation.IsCancellationRequested)
+            {
+                work.Fail(new OperationCanceledException(work.Cancellation));
+                continue;
+            }
+
+            members.Add(work);
+        }
+
+        _deferred.AddRange(carried.Skip(next));
     }
 
     private void Commit(DbConnection connection, Group group, List<Work> members, bool wroteOutbox)
@@ -366,24 +417,48 @@ public sealed partial class Writer : IAsyncDisposable
     [LoggerMessage(LogLevel.Error, "The writer failed while running a group of {Members} units; they were told, and it goes on with a new connection")]
     private partial void LogLoopFault(Exception exception, int members);
 
+    [LoggerMessage(LogLevel.Warning, "A commit group of {Members} units could not write its changes together; each runs again alone")]
+    private partial void LogGroupRetriedAlone(Exception exception, int members);
+
     [LoggerMessage(LogLevel.Error, "A commit group of {Members} units was rolled back")]
     private partial void LogGroupFailed(Exception exception, int members);
 
-    /// <summary>One transaction of the loop: the products its units locked against other instances.</summary>
-    internal sealed class Group(ISqlDatabase database, DbConnection connection)
+    /// <summary>
+    /// One transaction of the loop: the rows its units read (<see cref="GroupRows"/>), the products it
+    /// locked against other instances, and, where the database writes a group's changes at its end,
+    /// those changes.
+    /// </summary>
+    internal sealed class Group
     {
+        private readonly ISqlDatabase _database;
+        private readonly DbConnection _connection;
         private readonly HashSet<string> _locked = new(StringComparer.Ordinal);
+
+        public Group(ISqlDatabase database, DbConnection connection, bool writesAtEnd)
+        {
+            _database = database;
+            _connection = connection;
+            WritesAtEnd = writesAtEnd;
+            Rows = new GroupRows(database, connection, this);
+        }
 
         public bool Begun { get; set; }
 
-        /// <summary>The transaction was rolled back, and its locks went with it.</summary>
-        public void Reset()
-        {
-            Begun = false;
-            _locked.Clear();
-        }
+        public GroupRows Rows { get; }
 
-        public Exception Translate(DbException exception) => database.Translate(exception);
+        /// <summary>Whether changes wait for the group's end (<see cref="ISqlDatabase.WriteGroup"/>) or are written as each unit commits.</summary>
+        public bool WritesAtEnd { get; }
+
+        public List<ChangeSet> Pending { get; } = [];
+
+        public Exception Translate(DbException exception) => _database.Translate(exception);
+
+        /// <summary>Locks, before anything else, every product the group's commands name, in one order so that groups never deadlock.</summary>
+        public void LockAll(IReadOnlyList<string> sortedSkus)
+        {
+            _database.LockProducts(_connection, sortedSkus);
+            _locked.UnionWith(sortedSkus);
+        }
 
         /// <summary>
         /// Locks the product for this group. The group's first lock may wait, as it holds none that
@@ -397,7 +472,7 @@ public sealed partial class Writer : IAsyncDisposable
                 return true;
             }
 
-            if (!database.LockProduct(connection, sku, wait: _locked.Count == 0))
+            if (!_database.LockProduct(_connection, sku, wait: _locked.Count == 0))
             {
                 return false;
             }
@@ -405,12 +480,24 @@ public sealed partial class Writer : IAsyncDisposable
             _locked.Add(sku);
             return true;
         }
+
+        /// <summary>The transaction was rolled back, and its locks went with it.</summary>
+        public void Reset()
+        {
+            Begun = false;
+            _locked.Clear();
+        }
     }
 
     /// <summary>Something to run on the writer: in a savepoint, then told the outcome after the group's commit.</summary>
-    private abstract class Work(CancellationToken cancellation)
+    private abstract class Work(MessageKeys keys, CancellationToken cancellation)
     {
         private readonly ExecutionContext? _callerContext = ExecutionContext.Capture();
+
+        public MessageKeys Keys { get; } = keys;
+
+        /// <summary>Runs in a group of its own, its changes written row by row (its last group failed as a whole).</summary>
+        public bool Alone { get; set; }
 
         public CancellationToken Cancellation { get; } = cancellation;
 
@@ -450,7 +537,7 @@ public sealed partial class Writer : IAsyncDisposable
         protected abstract ValueTask<bool> RunAsync(WriteUnit unit);
     }
 
-    private sealed class RunWork<T>(Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellation) : Work(cancellation)
+    private sealed class RunWork<T>(MessageKeys keys, Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellation) : Work(keys, cancellation)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
@@ -497,21 +584,44 @@ public sealed partial class Writer : IAsyncDisposable
     }
 }
 
-/// <summary>One unit of work's turn on the writer connection, inside its own savepoint.</summary>
+/// <summary>
+/// One unit of work's turn on the writer: it reads through its group's rows, and writes either through
+/// its group (a <see cref="ChangeSet"/>) or straight on the connection, inside a savepoint of its own.
+/// </summary>
 public sealed class WriteUnit
 {
+    private readonly DbConnection _connection;
     private readonly Writer.Group _group;
 
     internal WriteUnit(DbConnection connection, Writer.Group group)
     {
-        Connection = connection;
+        _connection = connection;
         _group = group;
     }
 
-    public DbConnection Connection { get; }
+    /// <summary>The connection, for writes of the unit's own; the unit's savepoint is taken first.</summary>
+    public DbConnection Connection
+    {
+        get
+        {
+            if (!HasSavepoint)
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SAVEPOINT unit";
+                command.ExecuteNonQuery();
+                HasSavepoint = true;
+            }
+
+            return _connection;
+        }
+    }
 
     /// <summary>Whether the unit's changes are kept when it ends.</summary>
     public bool Kept { get; private set; }
+
+    internal bool HasSavepoint { get; private set; }
+
+    internal GroupRows Rows => _group.Rows;
 
     internal bool WroteOutbox { get; private set; }
 
@@ -523,14 +633,32 @@ public sealed class WriteUnit
     /// <summary>Keeps the unit's changes when it ends.</summary>
     public void Keep() => Kept = true;
 
-    /// <summary>Keeps other instances off the product until the group commits.</summary>
-    /// <exception cref="ProductBusyException">Another instance has it; the unit runs again in the next group.</exception>
-    internal void LockProduct(string sku)
+    /// <summary>
+    /// Keeps what the unit changed: written now, in its savepoint, or with the rest of its group at the
+    /// group's end; either way the units after it in the group see it at once.
+    /// </summary>
+    internal void Commit(ChangeSet changes)
     {
-        if (!_group.TryLock(sku))
+        if (_group.WritesAtEnd)
         {
-            throw new ProductBusyException();
+            _group.Pending.Add(changes);
         }
+        else
+        {
+            try
+            {
+                changes.WriteRows(Connection);
+            }
+            catch (DbException exception)
+            {
+                throw _group.Translate(exception);
+            }
+        }
+
+        _group.Rows.Apply(changes);
+        (Events ??= []).AddRange(changes.Events);
+        WroteOutbox |= changes.Outbox.Count > 0;
+        Keep();
     }
 
     internal Exception Translate(DbException exception) => _group.Translate(exception);
@@ -539,12 +667,6 @@ public sealed class WriteUnit
     {
         Deferred = true;
         Kept = false;
-    }
-
-    internal void RecordOutbox(IEnumerable<INotification> events)
-    {
-        (Events ??= []).AddRange(events);
-        WroteOutbox = true;
     }
 }
 

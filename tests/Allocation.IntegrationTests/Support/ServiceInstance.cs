@@ -1,3 +1,4 @@
+using Allocation.Application.Ports;
 using Allocation.Infrastructure;
 using Allocation.Infrastructure.Outbox;
 using Allocation.Infrastructure.Persistence;
@@ -85,7 +86,7 @@ internal sealed class ServiceInstance : IAsyncDisposable
     {
         await using var scope = CreateScope();
         var uow = scope.ServiceProvider.GetRequiredService<UnitOfWork>();
-        return await uow.RunAsync(async _ => await work(uow), default);
+        return await uow.RunAsync(MessageKeys.None, async _ => await work(uow), default);
     }
 
     public Task InUnitAsync(Func<UnitOfWork, Task> work) =>

@@ -27,7 +27,7 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
     public IReadOnlyList<INotification> CommittedEvents => _committedEvents;
 
     /// <summary>Runs the work; what it loaded or added and did not commit is discarded, as a rolled-back unit.</summary>
-    public async ValueTask<T> RunAsync<T>(Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
+    public async ValueTask<T> RunAsync<T>(MessageKeys keys, Func<CancellationToken, ValueTask<T>> work, CancellationToken cancellationToken)
     {
         try
         {

@@ -51,6 +51,8 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public string IsAnyOf(string parameter) => $"= ANY({parameter})";
 
+    public object ListOf<T>(IEnumerable<T> values) => values.ToArray();
+
     public DbConnection OpenWriter()
     {
         var connection = new NpgsqlConnection(_writerConnectionString);
@@ -77,6 +79,13 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
         return connection.ExecuteScalar<bool>("SELECT pg_try_advisory_xact_lock(hashtextextended(@sku, 0))", new { sku });
     }
+
+    public void LockProducts(DbConnection connection, IReadOnlyList<string> sortedSkus) =>
+        connection.Execute("SELECT count(pg_advisory_xact_lock(hashtextextended(sku, 0))) FROM unnest(@skus) AS sku", new { skus = sortedSkus.ToArray() });
+
+    public bool WritesAtGroupEnd => true;
+
+    public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes) => GroupWrite.Execute(connection, changes);
 
     public void BeforeCommitWithOutbox(DbConnection connection) => connection.Execute($"NOTIFY {OutboxChannel}");
 

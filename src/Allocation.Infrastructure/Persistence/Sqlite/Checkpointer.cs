@@ -9,14 +9,20 @@ namespace Allocation.Infrastructure.Persistence.Sqlite;
 /// checkpoint inside whichever COMMIT crosses 1,000 pages of log, and that commit, with every caller of
 /// its group, would wait for the copy and its fsync: a latency spike every few thousand writes. The
 /// writer's connection has automatic checkpoints off (<see cref="SqliteDatabase.OpenWriter"/>); this
-/// loop runs passive checkpoints, which never block the writer, on a connection of its own.
+/// loop runs passive checkpoints, which never block the writer, on a connection of its own. It does
+/// nothing on PostgreSQL, which checkpoints on its own.
 /// </summary>
-public sealed partial class Checkpointer(SqliteDatabase database, ILogger<Checkpointer> logger) : BackgroundService
+public sealed partial class Checkpointer(ISqlDatabase database, ILogger<Checkpointer> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (database is not SqliteDatabase sqlite)
+        {
+            return;
+        }
+
         using var timer = new PeriodicTimer(Interval);
         SqliteConnection? connection = null;
         try
@@ -25,7 +31,7 @@ public sealed partial class Checkpointer(SqliteDatabase database, ILogger<Checkp
             {
                 try
                 {
-                    connection ??= (SqliteConnection)database.OpenCheckpointer();
+                    connection ??= (SqliteConnection)sqlite.OpenCheckpointer();
                     using var command = connection.CreateCommand();
                     command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
                     command.ExecuteNonQuery();

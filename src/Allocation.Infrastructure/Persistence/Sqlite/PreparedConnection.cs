@@ -93,8 +93,19 @@ internal sealed class PreparedConnection(SqliteConnection inner) : DbConnection
             get => _statement?.CommandText ?? "";
             set
             {
-                Release();
+                // Dapper rewrites the text after adding parameters (to spread a list): they move along.
+                var previous = _statement;
                 _statement = connection.Rent(value ?? "");
+                if (previous is not null)
+                {
+                    foreach (var parameter in previous.Parameters.Cast<SqliteParameter>().ToList())
+                    {
+                        previous.Parameters.Remove(parameter);
+                        _statement.Parameters.Add(parameter);
+                    }
+
+                    connection.Return(previous);
+                }
             }
         }
 

@@ -63,7 +63,9 @@ public sealed partial class SqliteDatabase : ISqlDatabase
 
     public string BeginWrite => "BEGIN IMMEDIATE";
 
-    public string IsAnyOf(string parameter) => $"IN {parameter}";
+    public string IsAnyOf(string parameter) => $"IN (SELECT value FROM json_each({parameter}))";
+
+    public object ListOf<T>(IEnumerable<T> values) => System.Text.Json.JsonSerializer.Serialize(values);
 
     public DbConnection OpenWriter()
     {
@@ -111,6 +113,21 @@ public sealed partial class SqliteDatabase : ISqlDatabase
 
     // One writer at a time already: BEGIN IMMEDIATE holds the whole file's write lock.
     public bool LockProduct(DbConnection connection, string sku, bool wait) => true;
+
+    public void LockProducts(DbConnection connection, IReadOnlyList<string> sortedSkus)
+    {
+    }
+
+    // In-process statements cost microseconds: each unit's changes are written as it commits.
+    public bool WritesAtGroupEnd => false;
+
+    public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes)
+    {
+        foreach (var change in changes)
+        {
+            change.WriteRows(connection);
+        }
+    }
 
     public void BeforeCommitWithOutbox(DbConnection connection)
     {
