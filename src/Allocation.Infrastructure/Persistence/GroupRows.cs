@@ -11,7 +11,7 @@ namespace Allocation.Infrastructure.Persistence;
 /// in the database yet (PostgreSQL writes a group's changes only at its end). What is not here yet is
 /// read from the database, after the product is locked against other instances
 /// (<see cref="Writer.Group.TryLock"/>); what the group's commands will need is read ahead at its start
-/// (<see cref="ReadAhead"/>).
+/// (<see cref="Begin"/>).
 /// </summary>
 internal sealed class GroupRows(ISqlDatabase database, DbConnection connection, Writer.Group group)
 {
@@ -30,14 +30,19 @@ internal sealed class GroupRows(ISqlDatabase database, DbConnection connection, 
     // Lines allocated in the group order after every stored line, as their ids will.
     private long _nextOrder = long.MaxValue / 2;
 
-    /// <summary>Reads and locks, for the whole group at once, what the messages name.</summary>
-    public void ReadAhead(IReadOnlyCollection<MessageKeys> keys)
+    /// <summary>
+    /// Begins the group's transaction and, in the same round trip where it can, locks and reads for the
+    /// whole group at once what its messages name.
+    /// </summary>
+    public void Begin(IReadOnlyCollection<MessageKeys> keys)
     {
+        var begin = database.BeginWrite;
         var references = keys.Select(key => key.BatchRef).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         if (references.Length > 0)
         {
-            foreach (var (reference, sku) in connection.Query<(string, string)>(
-                $"SELECT reference, sku FROM batches WHERE reference {database.IsAnyOf("@references")}", new { references = database.ListOf(references) }))
+            using var owners = connection.QueryMultiple(
+                $"{begin}; SELECT reference, sku FROM batches WHERE reference {database.IsAnyOf("@references")}", new { references = database.ListOf(references) });
+            foreach (var (reference, sku) in owners.Read<(string, string)>())
             {
                 _owners[reference] = sku;
             }
@@ -46,26 +51,40 @@ internal sealed class GroupRows(ISqlDatabase database, DbConnection connection, 
             {
                 _owners.TryAdd(reference, null);
             }
+
+            begin = "";
         }
 
         var skus = keys.Select(key => key.Sku).Concat(references.Select(reference => _owners.GetValueOrDefault(reference)))
             .OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         if (skus.Length == 0)
         {
+            if (begin.Length > 0)
+            {
+                connection.Execute(begin, commandType: System.Data.CommandType.Text);
+            }
+
             return;
         }
 
-        group.LockAll(skus);
         var orders = keys.Select(key => key.OrderId).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var locking = database.LockProductsStatement("@skus");
         var lines = orders.Length == 0
             ? ""
             : $"; SELECT {LineColumns} FROM allocations a JOIN batches b ON b.id = a.batch_id WHERE a.orderid {database.IsAnyOf("@orders")} AND a.sku {database.IsAnyOf("@skus")}";
         using var read = connection.QueryMultiple(
             $"""
+            {(begin.Length > 0 ? begin + ";" : "")}{(locking is null ? "" : locking + ";")}
             SELECT sku AS Sku, version_number AS Version FROM products WHERE sku {database.IsAnyOf("@skus")};
             SELECT {BatchColumns} FROM batches WHERE sku {database.IsAnyOf("@skus")} ORDER BY id{lines}
             """,
             new { skus = database.ListOf(skus), orders = database.ListOf(orders) });
+        if (locking is not null)
+        {
+            read.Read<long>();
+        }
+
+        group.Locked(skus);
         var products = read.Read<(string Sku, int Version)>().ToDictionary(product => product.Sku, product => product.Version, StringComparer.Ordinal);
         var batches = read.Read<BatchRow>().ToLookup(batch => batch.Sku, StringComparer.Ordinal);
         foreach (var sku in skus)

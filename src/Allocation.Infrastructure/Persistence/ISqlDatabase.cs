@@ -41,8 +41,11 @@ public interface ISqlDatabase
     /// </summary>
     bool LockProduct(DbConnection connection, string sku, bool wait);
 
-    /// <summary>Locks every one of the products, in the order given, waiting as long as it takes (a group's first locks).</summary>
-    void LockProducts(DbConnection connection, IReadOnlyList<string> sortedSkus);
+    /// <summary>
+    /// A statement that locks every product of the list parameter, in its order, waiting as long as it
+    /// takes (a group's first locks), and answers one row; null where a write transaction needs no locks.
+    /// </summary>
+    string? LockProductsStatement(string parameter);
 
     /// <summary>
     /// Whether a commit group's changes are written together at its end (<see cref="WriteGroup"/>) rather
@@ -54,8 +57,8 @@ public interface ISqlDatabase
     /// <exception cref="Application.Ports.ConcurrencyException">A product moved on since the group read it.</exception>
     void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes);
 
-    /// <summary>Runs in the write transaction just before it commits, when it wrote outbox entries.</summary>
-    void BeforeCommitWithOutbox(DbConnection connection);
+    /// <summary>The statements that commit a write transaction, which may have written outbox entries.</summary>
+    string CommitStatement(bool wroteOutbox);
 
     /// <summary>
     /// <see cref="Application.Ports.ConcurrencyException"/> for another writer that got there first,

@@ -196,9 +196,8 @@ public sealed partial class Writer : IAsyncDisposable
         var group = new Group(_database, connection, writesAtEnd: _database.WritesAtGroupEnd && !members[0].Alone);
         try
         {
-            Execute(connection, _database.BeginWrite);
             group.Begun = true;
-            group.Rows.ReadAhead([.. members.Select(member => member.Keys)]);
+            group.Rows.Begin([.. members.Select(member => member.Keys)]);
         }
         catch (DbException exception)
         {
@@ -322,12 +321,7 @@ public sealed partial class Writer : IAsyncDisposable
     {
         try
         {
-            if (wroteOutbox)
-            {
-                _database.BeforeCommitWithOutbox(connection);
-            }
-
-            Execute(connection, "COMMIT");
+            Execute(connection, _database.CommitStatement(wroteOutbox));
         }
         catch (DbException exception)
         {
@@ -453,12 +447,8 @@ public sealed partial class Writer : IAsyncDisposable
 
         public Exception Translate(DbException exception) => _database.Translate(exception);
 
-        /// <summary>Locks, before anything else, every product the group's commands name, in one order so that groups never deadlock.</summary>
-        public void LockAll(IReadOnlyList<string> sortedSkus)
-        {
-            _database.LockProducts(_connection, sortedSkus);
-            _locked.UnionWith(sortedSkus);
-        }
+        /// <summary>The group has locked, before anything else, every product its commands name (in one order, so groups never deadlock).</summary>
+        public void Locked(IEnumerable<string> skus) => _locked.UnionWith(skus);
 
         /// <summary>
         /// Locks the product for this group. The group's first lock may wait, as it holds none that

@@ -64,35 +64,20 @@ internal static class GroupWrite
         }
 
         var updated = products.Where(product => !product.Value.IsNew).ToList();
-        if (updated.Count > 0)
-        {
-            var matched = connection.ExecuteScalar<long>(
-                """
-                WITH changed AS (
-                    UPDATE products p SET version_number = u.version
-                    FROM unnest(@skus, @reads, @versions) AS u(sku, read, version)
-                    WHERE p.sku = u.sku AND p.version_number = u.read
-                    RETURNING 1)
-                SELECT count(*) FROM changed
-                """,
-                new
-                {
-                    skus = updated.Select(product => product.Key).ToArray(),
-                    reads = updated.Select(product => product.Value.ReadVersion).ToArray(),
-                    versions = updated.Select(product => product.Value.Version).ToArray(),
-                });
-            if (matched != updated.Count)
-            {
-                throw new ConcurrencyException("A product changed since the commit group read it.");
-            }
-        }
-
         var created = products.Where(product => product.Value.IsNew).ToList();
         var lines = added.OfType<AddedLine>().ToList();
         var inserts = newBatches.Values.ToList();
         var updates = changedBatches.Values.ToList();
-        connection.Execute(
+        // One round trip: the count of products still at the version read comes back first; a mismatch
+        // leaves the transaction to be rolled back.
+        using var results = connection.QueryMultiple(
             """
+            WITH changed AS (
+                UPDATE products p SET version_number = u.version
+                FROM unnest(@skus, @reads, @versions) AS u(sku, read, version)
+                WHERE p.sku = u.sku AND p.version_number = u.read
+                RETURNING 1)
+            SELECT count(*) FROM changed;
             INSERT INTO products (sku, version_number) SELECT * FROM unnest(@newSkus, @newVersions);
             DELETE FROM allocations a USING unnest(@removedOrders, @removedSkus) AS d(orderid, sku) WHERE a.orderid = d.orderid AND a.sku = d.sku;
             INSERT INTO batches (reference, sku, purchased_quantity, allocated_quantity, eta, last_change)
@@ -106,6 +91,9 @@ internal static class GroupWrite
             """,
             new
             {
+                skus = updated.Select(product => product.Key).ToArray(),
+                reads = updated.Select(product => product.Value.ReadVersion).ToArray(),
+                versions = updated.Select(product => product.Value.Version).ToArray(),
                 newSkus = created.Select(product => product.Key).ToArray(),
                 newVersions = created.Select(product => product.Value.Version).ToArray(),
                 removedOrders = removed.Select(line => line.OrderId).ToArray(),
@@ -129,5 +117,10 @@ internal static class GroupWrite
                 payloads = outbox.Select(row => row.Payload).ToArray(),
                 createdAt = outbox.Select(row => row.CreatedAt).ToArray(),
             });
+
+        if (results.ReadSingle<long>() != updated.Count)
+        {
+            throw new ConcurrencyException("A product changed since the commit group read it.");
+        }
     }
 }

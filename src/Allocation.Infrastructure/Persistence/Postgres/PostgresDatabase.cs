@@ -80,14 +80,15 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
         return connection.ExecuteScalar<bool>("SELECT pg_try_advisory_xact_lock(hashtextextended(@sku, 0))", new { sku });
     }
 
-    public void LockProducts(DbConnection connection, IReadOnlyList<string> sortedSkus) =>
-        connection.Execute("SELECT count(pg_advisory_xact_lock(hashtextextended(sku, 0))) FROM unnest(@skus) AS sku", new { skus = sortedSkus.ToArray() });
+    public string LockProductsStatement(string parameter) =>
+        $"SELECT count(pg_advisory_xact_lock(hashtextextended(sku, 0))) FROM unnest({parameter}) AS sku";
 
     public bool WritesAtGroupEnd => true;
 
     public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes) => GroupWrite.Execute(connection, changes);
 
-    public void BeforeCommitWithOutbox(DbConnection connection) => connection.Execute($"NOTIFY {OutboxChannel}");
+    // Notifications are delivered at commit: the leader's dispatcher wakes for another instance's events.
+    public string CommitStatement(bool wroteOutbox) => wroteOutbox ? $"NOTIFY {OutboxChannel}; COMMIT" : "COMMIT";
 
     public Exception Translate(DbException exception) => exception switch
     {

@@ -114,9 +114,7 @@ public sealed partial class SqliteDatabase : ISqlDatabase
     // One writer at a time already: BEGIN IMMEDIATE holds the whole file's write lock.
     public bool LockProduct(DbConnection connection, string sku, bool wait) => true;
 
-    public void LockProducts(DbConnection connection, IReadOnlyList<string> sortedSkus)
-    {
-    }
+    public string? LockProductsStatement(string parameter) => null;
 
     // In-process statements cost microseconds: each unit's changes are written as it commits.
     public bool WritesAtGroupEnd => false;
@@ -129,9 +127,7 @@ public sealed partial class SqliteDatabase : ISqlDatabase
         }
     }
 
-    public void BeforeCommitWithOutbox(DbConnection connection)
-    {
-    }
+    public string CommitStatement(bool wroteOutbox) => "COMMIT";
 
     public Exception Translate(DbException exception) => exception switch
     {
