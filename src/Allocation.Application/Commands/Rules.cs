@@ -42,6 +42,23 @@ public static class Rules
     /// </summary>
     public static bool ChecksNormalization { get; } = !"e\u0301".IsNormalized(NormalizationForm.FormC);
 
+    /// <summary>
+    /// What may leave the service as a line message (<c>line_allocated</c>, <c>line_deallocated</c>): the
+    /// order, SKU and batch are valid identifiers and the quantity is positive.
+    /// </summary>
+    public static void ValidLineMessage<T>(
+        this AbstractValidator<T> validator,
+        System.Linq.Expressions.Expression<Func<T, string>> orderId,
+        System.Linq.Expressions.Expression<Func<T, string>> sku,
+        System.Linq.Expressions.Expression<Func<T, string>> batchReference,
+        System.Linq.Expressions.Expression<Func<T, int>> qty)
+    {
+        validator.RuleFor(orderId).ValidIdentifier();
+        validator.RuleFor(sku).ValidIdentifier();
+        validator.RuleFor(batchReference).ValidIdentifier();
+        validator.RuleFor(qty).GreaterThan(0);
+    }
+
     /// <summary>A message property's name as the contract spells the field (<c>Reference</c> is <c>ref</c>).</summary>
     public static string WireName(string property) => property switch
     {

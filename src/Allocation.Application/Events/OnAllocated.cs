@@ -20,11 +20,6 @@ public sealed class PublishAllocated(IEventPublisher publisher, EventContext con
 /// <summary>What may leave the service as <c>line_allocated</c>.</summary>
 public sealed class AllocatedValidator : AbstractValidator<Allocated>
 {
-    public AllocatedValidator()
-    {
-        RuleFor(allocated => allocated.OrderId).ValidIdentifier();
-        RuleFor(allocated => allocated.Sku).ValidIdentifier();
-        RuleFor(allocated => allocated.BatchReference).ValidIdentifier();
-        RuleFor(allocated => allocated.Qty).GreaterThan(0);
-    }
+    public AllocatedValidator() =>
+        this.ValidLineMessage(allocated => allocated.OrderId, allocated => allocated.Sku, allocated => allocated.BatchReference, allocated => allocated.Qty);
 }

@@ -20,11 +20,6 @@ public sealed class PublishLineCancelled(IEventPublisher publisher, EventContext
 /// <summary>What may leave the service as <c>line_deallocated</c>.</summary>
 public sealed class LineCancelledValidator : AbstractValidator<LineCancelled>
 {
-    public LineCancelledValidator()
-    {
-        RuleFor(cancelled => cancelled.OrderId).ValidIdentifier();
-        RuleFor(cancelled => cancelled.Sku).ValidIdentifier();
-        RuleFor(cancelled => cancelled.BatchReference).ValidIdentifier();
-        RuleFor(cancelled => cancelled.Qty).GreaterThan(0);
-    }
+    public LineCancelledValidator() =>
+        this.ValidLineMessage(cancelled => cancelled.OrderId, cancelled => cancelled.Sku, cancelled => cancelled.BatchReference, cancelled => cancelled.Qty);
 }

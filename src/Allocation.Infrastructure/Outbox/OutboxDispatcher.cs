@@ -64,31 +64,14 @@ public sealed partial class OutboxDispatcher(
     }
 
     /// <summary>Dispatches while this instance leads, so that with many instances each event goes out once.</summary>
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            CancellationToken lost;
-            try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        leader.WhileLeadingAsync(
+            async leading =>
             {
-                lost = await leader.WaitUntilLeadingAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lost);
-            try
-            {
-                await DeadLetterUnknownTypesAsync(leading.Token);
-                await Task.WhenAll(Lanes.Select(lane => RunLaneAsync(lane, leading.Token)).Append(PruneAsync(leading.Token)));
-            }
-            catch (OperationCanceledException) when (leading.IsCancellationRequested)
-            {
-            }
-        }
-    }
+                await DeadLetterUnknownTypesAsync(leading);
+                await Task.WhenAll(Lanes.Select(lane => RunLaneAsync(lane, leading)).Append(PruneAsync(leading)));
+            },
+            stoppingToken);
 
     // Entries of a type this build does not know (written by a newer or older version) have no lane;
     // rather than wait forever they become dead letters an operator can see.

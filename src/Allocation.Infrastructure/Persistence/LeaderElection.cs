@@ -40,6 +40,35 @@ public sealed partial class LeaderElection(ISqlDatabase database, ILogger<Leader
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> each time this instance leads, with a token cancelled when the lead
+    /// is lost or the host stops; returns when the host stops.
+    /// </summary>
+    public async Task WhileLeadingAsync(Func<CancellationToken, Task> work, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            CancellationToken lost;
+            try
+            {
+                lost = await WaitUntilLeadingAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lost);
+            try
+            {
+                await work(leading.Token);
+            }
+            catch (OperationCanceledException) when (leading.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var standingBy = false;

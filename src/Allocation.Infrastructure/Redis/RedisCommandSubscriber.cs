@@ -42,21 +42,9 @@ public sealed partial class RedisCommandSubscriber(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var multiplexer = await redis.ConnectAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            CancellationToken lost;
-            try
-            {
-                lost = await leader.WaitUntilLeadingAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            using var leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lost);
-            await Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, leading.Token)));
-        }
+        await leader.WhileLeadingAsync(
+            leading => Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, leading))),
+            stoppingToken);
     }
 
     /// <summary>Whether every inbound channel is subscribed; messages published before that are not received.</summary>

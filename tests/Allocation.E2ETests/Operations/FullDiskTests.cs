@@ -49,6 +49,7 @@ public class FullDiskTests
         Directory.Delete(_mount, recursive: true);
     }
 
+    // Redis is absent here, so readiness as a whole fails throughout: the tests look at the database's own check.
     [Test]
     public async Task AFullDiskAnswers503AndFailsReadinessThenRecoversOnceSpaceIsFreed()
     {
@@ -65,7 +66,7 @@ public class FullDiskTests
             refused = responses.FirstOrDefault(response => response.StatusCode != HttpStatusCode.Created);
         }
 
-        var whileFull = await DatabaseReadinessAsync();
+        var whileFull = await _client!.ReadinessOfAsync("database");
         File.Delete(Path.Combine(_mount, "filler"));
         var afterwards = await Eventually.Until(
             async () => (await client.AllocateAsync("order-after", "RED-CHAIR", 1)).StatusCode,
@@ -78,15 +79,9 @@ public class FullDiskTests
         refused.Headers.RetryAfter.ShouldNotBeNull();
         whileFull.ShouldBe("Unhealthy");
         afterwards.ShouldBe(HttpStatusCode.Created);
-        await Eventually.Until(DatabaseReadinessAsync, status => status == "Healthy", "the database to be ready again");
+        await Eventually.Until(() => _client!.ReadinessOfAsync("database"), status => status == "Healthy", "the database to be ready again");
     }
 
-    // Redis is absent here, so readiness as a whole fails throughout: this looks at the database's own check.
-    private async Task<string?> DatabaseReadinessAsync()
-    {
-        using var response = await _client!.GetAsync("/health/ready");
-        return (await response.JsonAsync()).GetProperty("checks").GetProperty("database").GetProperty("status").GetString();
-    }
 
     private static async Task<int> RunAsync(string program, string arguments)
     {

@@ -18,6 +18,13 @@ public static class Http
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json) =>
         client.PostAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 
+    /// <summary>The status (Healthy, Unhealthy) of one check of <c>/health/ready</c>, whatever the others say.</summary>
+    public static async Task<string?> ReadinessOfAsync(this HttpClient client, string check)
+    {
+        using var response = await client.GetAsync("/health/ready");
+        return (await response.JsonAsync()).GetProperty("checks").GetProperty(check).GetProperty("status").GetString();
+    }
+
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
 }

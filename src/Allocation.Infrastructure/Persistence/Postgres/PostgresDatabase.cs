@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Reflection;
 using Allocation.Application.Ports;
 using Allocation.Infrastructure.Outbox;
 using Dapper;
@@ -112,20 +111,7 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
         connection.Execute("SELECT pg_advisory_lock(@space, @key)", new { space = LockSpace, key = MigrationLock });
         try
         {
-            var upgrade = DeployChanges.To
-                .PostgresqlDatabase(_writerConnectionString)
-                .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Persistence.Postgres.", StringComparison.Ordinal))
-                .WithTransactionPerScript()
-                .LogToNowhere()
-                .Build();
-            var pending = upgrade.GetScriptsToExecute();
-            var result = upgrade.PerformUpgrade();
-            if (!result.Successful)
-            {
-                throw new InvalidOperationException($"Migrating {Description} failed at {result.ErrorScript?.Name}: {result.Error.Message}", result.Error);
-            }
-
-            LogMigrated(Description, pending.Count, string.Join(", ", pending.Select(script => script.Name)));
+            Migrations.Apply(DeployChanges.To.PostgresqlDatabase(_writerConnectionString), ".Persistence.Postgres.", Description, _logger);
         }
         finally
         {
@@ -183,9 +169,6 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
         return builder;
     }
-
-    [LoggerMessage(LogLevel.Information, "Database {Database} is up to date ({Applied} migrations applied now: {Scripts})")]
-    private partial void LogMigrated(string database, int applied, string scripts);
 
     [LoggerMessage(LogLevel.Warning, "The lead's connection to the database broke: {Reason}")]
     private static partial void LogLeaseBroken(ILogger logger, string reason);

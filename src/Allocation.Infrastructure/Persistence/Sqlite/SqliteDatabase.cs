@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Reflection;
 using Allocation.Application.Ports;
 using DbUp;
 using Microsoft.Data.Sqlite;
@@ -156,21 +155,7 @@ public sealed partial class SqliteDatabase : ISqlDatabase
         {
         }
 
-        var upgrade = DeployChanges.To
-            .SqliteDatabase(_connectionString)
-            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.Contains(".Persistence.Migrations.", StringComparison.Ordinal))
-            .WithTransactionPerScript()
-            .LogToNowhere()
-            .Build();
-
-        var pending = upgrade.GetScriptsToExecute();
-        var result = upgrade.PerformUpgrade();
-        if (!result.Successful)
-        {
-            throw new InvalidOperationException($"Migrating {FilePath} failed at {result.ErrorScript?.Name}: {result.Error.Message}", result.Error);
-        }
-
-        LogMigrated(FilePath, pending.Count, string.Join(", ", pending.Select(script => script.Name)));
+        Migrations.Apply(DeployChanges.To.SqliteDatabase(_connectionString), ".Persistence.Migrations.", FilePath, _logger);
     }
 
     /// <summary>
@@ -196,9 +181,6 @@ public sealed partial class SqliteDatabase : ISqlDatabase
             return ValueTask.FromResult<ILeadership?>(null);
         }
     }
-
-    [LoggerMessage(LogLevel.Information, "Database {DataSource} is up to date ({Applied} migrations applied now: {Scripts})")]
-    private partial void LogMigrated(string dataSource, int applied, string scripts);
 
     private sealed class FileLease(FileStream? file) : ILeadership
     {
