@@ -132,7 +132,7 @@ public sealed partial class Writer : IAsyncDisposable
     private void Loop()
     {
         var members = new List<Work>();
-        while (_deferred.Count > 0 || _queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (_deferred.Count > 0 || WaitForWork())
         {
             try
             {
@@ -153,6 +153,21 @@ public sealed partial class Writer : IAsyncDisposable
         }
 
         _stopped.TrySetResult();
+    }
+
+    // Blocks on a kernel event rather than Task.Wait, which spins (and yields the CPU over and over)
+    // before it sleeps: the loop has its own thread, and every idle moment would cost CPU time.
+    private bool WaitForWork()
+    {
+        var ready = _queue.Reader.WaitToReadAsync();
+        if (ready.IsCompleted)
+        {
+            return ready.Result;
+        }
+
+        var task = ready.AsTask();
+        ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+        return task.Result;
     }
 
     private void RunGroup(List<Work> members)
