@@ -89,8 +89,9 @@ public static class DependencyInjection
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<InboundMessages>();
+        services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<InboundMessages>());
         services.AddSingleton<RedisCommandSubscriber>();
-        services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         return services;
     }

@@ -52,13 +52,15 @@ internal sealed class RedisConnectedCheck(RedisConnection redis) : IHealthCheck
 
 /// <summary>
 /// Readiness: the inbound channels are subscribed and their connection is up, so upstream messages are
-/// received; an instance standing by while another leads is ready too.
+/// received; an instance standing by while another leads is ready too, and so is one that does not use pub/sub.
 /// </summary>
-internal sealed class InboundSubscribedCheck(RedisCommandSubscriber subscriber, RedisConnection redis, LeaderElection leader) : IHealthCheck
+internal sealed class InboundSubscribedCheck(
+    RedisCommandSubscriber subscriber, RedisConnection redis, LeaderElection leader, IOptions<MessagingOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
-            !leader.IsLeader ? HealthCheckResult.Healthy("Standing by: another instance consumes the inbound channels.")
+            !options.Value.UsesPubSub ? HealthCheckResult.Healthy($"Pub/sub is not used (Messaging:Transport={options.Value.Transport}).")
+            : !leader.IsLeader ? HealthCheckResult.Healthy("Standing by: another instance consumes the inbound channels.")
             : !redis.IsConnected ? HealthCheckResult.Unhealthy("The inbound channels' connection is down; messages published meanwhile are lost.")
             : subscriber.IsListening ? HealthCheckResult.Healthy("Subscribed to the inbound channels.")
             : HealthCheckResult.Unhealthy("Not yet subscribed to the inbound channels."));

@@ -26,7 +26,8 @@ public sealed class ServiceMetrics
         _allocations = meter.CreateCounter<long>("allocation.allocations", "{line}", "Order lines allocated to a batch.");
         _outOfStock = meter.CreateCounter<long>("allocation.out_of_stock", "{line}", "Order lines that no batch could take.");
         _reallocations = meter.CreateCounter<long>("allocation.reallocations", "{line}", "Lines deallocated from a shrinking batch, to be allocated again.");
-        _inbound = meter.CreateCounter<long>("allocation.inbound.messages", "{message}", "Inbound Redis messages, by outcome (applied, dead_lettered).");
+        _inbound = meter.CreateCounter<long>(
+            "allocation.inbound.messages", "{message}", "Inbound Redis messages and stream entries, by transport (pubsub, streams) and outcome (applied, dead_lettered).");
         _emails = meter.CreateCounter<long>("allocation.emails", "{email}", "Out-of-stock e-mails, by outcome (sent, failed, logged).");
         meter.CreateObservableGauge("allocation.outbox.pending", () => outbox.Backlog().Count, "{event}", "Committed events not yet dispatched.");
         meter.CreateObservableGauge(
@@ -55,8 +56,12 @@ public sealed class ServiceMetrics
         }
     }
 
-    public void Inbound(string channel, bool applied) =>
-        _inbound.Add(1, new KeyValuePair<string, object?>("channel", channel), new KeyValuePair<string, object?>("outcome", applied ? "applied" : "dead_lettered"));
+    public void Inbound(string channel, string transport, bool applied) =>
+        _inbound.Add(
+            1,
+            new KeyValuePair<string, object?>("channel", channel),
+            new KeyValuePair<string, object?>("transport", transport),
+            new KeyValuePair<string, object?>("outcome", applied ? "applied" : "dead_lettered"));
 
     public void Email(string outcome) => _emails.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }
