@@ -263,7 +263,18 @@ public sealed partial class RedisStreamConsumer(
         {
             foreach (var entry in entries)
             {
-                if (await HandleAsync(stream, entry) is { } notSettled)
+                string? notSettled;
+                try
+                {
+                    notSettled = await HandleAsync(stream, entry);
+                }
+                catch (Exception exception)
+                {
+                    // Even the dead letter could not be stored (the database refuses writes): the entry stays pending.
+                    notSettled = exception.Message;
+                }
+
+                if (notSettled is not null)
                 {
                     // The rest stay pending too, and are read again after this one, in order.
                     stream.PendingCursor = "0";
