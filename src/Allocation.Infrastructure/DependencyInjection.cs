@@ -80,9 +80,10 @@ public static class DependencyInjection
             .AddCheck<DatabaseWritableCheck>("database", tags: [ReadyTag])
             .AddCheck<RedisConnectedCheck>("redis", tags: [ReadyTag])
             .AddCheck<InboundSubscribedCheck>("inbound", tags: [ReadyTag])
+            .AddCheck<InboundStreamsCheck>("inbound_streams", tags: [ReadyTag])
             .AddCheck<OutboxBacklogCheck>("outbox", tags: [ReadyTag]);
 
-        // Hosted services stop in reverse order: the subscriber stops taking messages before the
+        // Hosted services stop in reverse order: the consumers stop taking messages before the
         // dispatcher's final drain, and the lead is given up last.
         services.AddHostedService<Checkpointer>();
         services.AddSingleton<LeaderElection>();
@@ -90,9 +91,12 @@ public static class DependencyInjection
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<InboundMessages>();
+        services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<InboundMessages>());
         services.AddSingleton<RedisCommandSubscriber>();
-        services.AddSingleton<IReplayer>(provider => provider.GetRequiredService<RedisCommandSubscriber>());
         services.AddHostedService(provider => provider.GetRequiredService<RedisCommandSubscriber>());
+        services.AddSingleton<RedisStreamConsumer>();
+        services.AddHostedService(provider => provider.GetRequiredService<RedisStreamConsumer>());
         return services;
     }
 

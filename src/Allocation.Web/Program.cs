@@ -119,7 +119,9 @@ try
     }
 
     app.Run();
-    return 0;
+
+    // Non-zero when a service stopped the host because it cannot run (Redis without streams, found after start-up).
+    return Environment.ExitCode;
 }
 catch (Microsoft.Extensions.Options.OptionsValidationException exception)
 {

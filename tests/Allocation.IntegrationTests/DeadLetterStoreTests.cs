@@ -75,5 +75,24 @@ public class DeadLetterStoreTests(string provider) : DatabaseFixture(provider)
         Database.Scalar<string>("SELECT error FROM dead_letters").Length.ShouldBeLessThan(300);
     }
 
+    [Test]
+    public async Task AStreamEntryKeepsItsIdAsTheMessageId()
+    {
+        await Store.RecordAsync("redis-stream:change_batch_quantity", "oops"u8.ToArray(), "not JSON", "1700000000000-3", default);
+
+        Database.Query<(string, string)>("SELECT payload, message_id FROM dead_letters").ShouldBe([("oops", "1700000000000-3")]);
+    }
+
+    [Test]
+    public async Task AStreamEntryRefusedAgainAfterItsAcknowledgementWasLostIsStoredOnce()
+    {
+        await Store.RecordAsync("redis-stream:change_batch_quantity", "oops"u8.ToArray(), "not JSON", "1700000000000-3", default);
+
+        await Store.RecordAsync("redis-stream:change_batch_quantity", "oops"u8.ToArray(), "not JSON", "1700000000000-3", default);
+        await Store.RecordAsync("redis-stream:change_batch_quantity", "oops"u8.ToArray(), "not JSON", "1700000000000-4", default);
+
+        Database.Query<string>("SELECT message_id FROM dead_letters ORDER BY id").ShouldBe(["1700000000000-3", "1700000000000-4"]);
+    }
+
     private DeadLetterStore Store => _instance.Services.GetRequiredService<DeadLetterStore>();
 }

@@ -25,7 +25,7 @@ public sealed class RedisTestServer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>What kind of server this is, for test output.</summary>
-    public string Kind => _external is not null ? "REDIS_URL" : RedisServerPath is not null ? "redis-server" : "garnet";
+    public string Kind => _external is not null ? "REDIS_URL" : _garnet is null && RedisServerPath is not null ? "redis-server" : "garnet";
 
     public string ConnectionString => _external ?? $"127.0.0.1:{Port}";
 
@@ -42,6 +42,15 @@ public sealed class RedisTestServer : IAsyncDisposable
 
         var server = new RedisTestServer(null, FreePort());
         await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>An in-process Garnet whatever else is installed: a Redis-compatible server without streams.</summary>
+    public static async Task<RedisTestServer> StartGarnetAsync()
+    {
+        var server = new RedisTestServer(null, FreePort());
+        server._garnet = StartGarnet(server.Port);
+        await WaitUntilAcceptingAsync(server.Port);
         return server;
     }
 
@@ -104,8 +113,7 @@ public sealed class RedisTestServer : IAsyncDisposable
         else
         {
             var port = first is null ? Port : FreePort();
-            _garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
-            _garnet.Start();
+            _garnet = StartGarnet(port);
             await WaitUntilAcceptingAsync(port);
             if (first is not null)
             {
@@ -137,6 +145,13 @@ public sealed class RedisTestServer : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    private static Garnet.GarnetServer StartGarnet(int port)
+    {
+        var garnet = new Garnet.GarnetServer(["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", "16m", "--page", "1m", "--index", "1m", "--no-obj", "--logger-level", "Error"]);
+        garnet.Start();
+        return garnet;
     }
 
     private static async Task WaitUntilAcceptingAsync(int port)

@@ -52,16 +52,61 @@ internal sealed class RedisConnectedCheck(RedisConnection redis) : IHealthCheck
 
 /// <summary>
 /// Readiness: the inbound channels are subscribed and their connection is up, so upstream messages are
-/// received; an instance standing by while another leads is ready too.
+/// received; an instance standing by while another leads is ready too, and so is one that does not use pub/sub.
 /// </summary>
-internal sealed class InboundSubscribedCheck(RedisCommandSubscriber subscriber, RedisConnection redis, LeaderElection leader) : IHealthCheck
+internal sealed class InboundSubscribedCheck(
+    RedisCommandSubscriber subscriber, RedisConnection redis, LeaderElection leader, IOptions<MessagingOptions> options) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
-            !leader.IsLeader ? HealthCheckResult.Healthy("Standing by: another instance consumes the inbound channels.")
+            !options.Value.UsesPubSub ? HealthCheckResult.Healthy($"Pub/sub is not used (Messaging:Transport={options.Value.Transport}).")
+            : !leader.IsLeader ? HealthCheckResult.Healthy("Standing by: another instance consumes the inbound channels.")
             : !redis.IsConnected ? HealthCheckResult.Unhealthy("The inbound channels' connection is down; messages published meanwhile are lost.")
             : subscriber.IsListening ? HealthCheckResult.Healthy("Subscribed to the inbound channels.")
             : HealthCheckResult.Unhealthy("Not yet subscribed to the inbound channels."));
+}
+
+/// <summary>
+/// Readiness: each inbound stream's consumer group exists and this consumer reads it, over connections that
+/// are up. Reports the group, this consumer's name and the group's pending entries (delivered, not yet
+/// acknowledged). Ready when streams are not used.
+/// </summary>
+internal sealed class InboundStreamsCheck(RedisStreamConsumer consumer, IOptions<MessagingOptions> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!options.Value.UsesStreams)
+        {
+            return HealthCheckResult.Healthy($"Streams are not used (Messaging:Transport={options.Value.Transport}).");
+        }
+
+        var statuses = await consumer.DescribeAsync();
+        var data = new Dictionary<string, object>();
+        foreach (var status in statuses)
+        {
+            data[status.Stream] = new Dictionary<string, object?>
+            {
+                ["group"] = status.Group,
+                ["consumer"] = status.Consumer,
+                ["group_exists"] = status.GroupExists,
+                ["pending"] = status.Pending,
+                ["connected"] = status.Connected,
+                ["consuming"] = status.Consuming,
+            };
+        }
+
+        var problems = statuses
+            .Select(status =>
+                !status.Connected ? $"{status.Stream}: the stream's connection is down; entries wait in the stream"
+                : !status.GroupExists ? $"{status.Stream}: {status.Problem}"
+                : !status.Consuming ? $"{status.Stream}: not yet reading through group {status.Group}"
+                : null)
+            .OfType<string>()
+            .ToList();
+        return problems.Count == 0
+            ? HealthCheckResult.Healthy($"Consuming {string.Join(", ", statuses.Select(status => status.Stream))} in group {options.Value.ConsumerGroup}.", data)
+            : HealthCheckResult.Unhealthy(string.Join("; ", problems), data: data);
+    }
 }
 
 /// <summary>Readiness: the outbox is not backing up beyond <see cref="OutboxOptions.MaxBacklog"/>.</summary>

@@ -30,6 +30,26 @@ public sealed class DeadLetterStore(ISqlDatabase database, Writer writer, TimePr
         await writer.WriteAsync(connection => Record(connection, source, stored, error, messageId: null), cancellationToken);
     }
 
+    /// <summary>
+    /// Stores a refused inbound message that has an id of its own (a stream entry's), kept in <c>message_id</c>
+    /// so that a replay can apply it as that change. Stored once per source and id: an entry delivered again
+    /// because its acknowledgement was lost is not a second dead letter.
+    /// </summary>
+    public async ValueTask RecordAsync(string source, ReadOnlyMemory<byte> payload, string error, string messageId, CancellationToken cancellationToken)
+    {
+        var stored = Keep(payload.Span);
+        await writer.WriteAsync(
+            connection =>
+            {
+                if (connection.ExecuteScalar<long>(
+                        "SELECT count(*) FROM dead_letters WHERE source = @source AND message_id = @messageId", new { source, messageId }) == 0)
+                {
+                    Record(connection, source, stored, error, messageId);
+                }
+            },
+            cancellationToken);
+    }
+
     /// <summary>Stores an event the outbox gave up on (its payload is the service's own JSON).</summary>
     internal void Record(DbConnection connection, string source, string payload, string error, string messageId) =>
         Record(connection, source, Keep(Encoding.UTF8.GetBytes(payload)), error, messageId);

@@ -1,11 +1,5 @@
-using System.Text;
 using Allocation.Application.Bus;
-using Allocation.Application.Ports;
-using Allocation.Domain;
 using Allocation.Infrastructure.Persistence;
-using Allocation.Infrastructure.Telemetry;
-using Mediator;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,107 +9,37 @@ using StackExchange.Redis;
 namespace Allocation.Infrastructure.Redis;
 
 /// <summary>
-/// Turns inbound Redis messages into commands and sends them through the same pipeline as HTTP, one at
-/// a time in arrival order. A message that cannot be applied is logged with its payload, stored as a
-/// dead letter, and the consumer goes on with the next one.
+/// Consumes the inbound pub/sub channels (<see cref="MessagingOptions.UsesPubSub"/>), one message at a time in
+/// arrival order, through <see cref="InboundMessages"/>: a message that cannot be applied is logged with its
+/// payload, stored as a dead letter, and the consumer goes on with the next one.
 /// </summary>
 public sealed partial class RedisCommandSubscriber(
     RedisConnection redis,
-    IServiceScopeFactory scopes,
-    DeadLetterStore deadLetters,
+    InboundMessages inbound,
     LeaderElection leader,
-    ServiceMetrics metrics,
     IOptions<MessagingOptions> options,
-    ILogger<RedisCommandSubscriber> logger) : BackgroundService, IReplayer
+    ILogger<RedisCommandSubscriber> logger) : BackgroundService
 {
     private int _listening;
-    private const string SourcePrefix = "redis:";
-    private readonly MessagingOptions _options = options.Value;
-
-    /// <summary>Each inbound channel and the command its payload becomes.</summary>
-    private readonly Dictionary<string, Func<ReadOnlyMemory<byte>, object>> _routes = new(StringComparer.Ordinal)
-    {
-        [options.Value.InboundChannel] = payload => Wire.ParseChangeBatchQuantity(payload),
-    };
 
     /// <summary>Consumes while this instance leads: pub/sub hands every message to every subscriber, and each must be applied once.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!options.Value.UsesPubSub)
+        {
+            return;
+        }
+
         var multiplexer = await redis.ConnectAsync(stoppingToken);
         await leader.WhileLeadingAsync(
-            leading => Task.WhenAll(_routes.Select(route => ConsumeAsync(multiplexer, route.Key, route.Value, leading))),
+            leading => Task.WhenAll(inbound.Channels.Select(channel => ConsumeAsync(multiplexer, channel, leading))),
             stoppingToken);
     }
 
     /// <summary>Whether every inbound channel is subscribed; messages published before that are not received.</summary>
-    public bool IsListening => Volatile.Read(ref _listening) == _routes.Count;
+    public bool IsListening => Volatile.Read(ref _listening) == inbound.Channels.Count;
 
-    public bool Accepts(string source) =>
-        source.StartsWith(SourcePrefix, StringComparison.Ordinal) && _routes.ContainsKey(source[SourcePrefix.Length..]);
-
-    /// <summary>Applies a stored message (a dead letter being replayed) as if it had just arrived: its own bytes, every check.</summary>
-    public async ValueTask<ReplayOutcome> ReplayAsync(DeadLetter deadLetter, CancellationToken cancellationToken) =>
-        await ApplyToChannelAsync(deadLetter.Source[SourcePrefix.Length..], deadLetter.Bytes, cancellationToken);
-
-    /// <summary>Handles one message as the consumer does: applied, or refused and stored as a dead letter.</summary>
-    public async Task HandleAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        var outcome = await ApplyToChannelAsync(channel, payload, cancellationToken);
-        metrics.Inbound(channel, outcome.WasApplied);
-        if (outcome.Error is { } error)
-        {
-            LogRefused(channel, DeadLetterStore.Excerpt(error), DeadLetterStore.Excerpt(payload.Span));
-            await deadLetters.RecordAsync($"{SourcePrefix}{channel}", payload, error, cancellationToken);
-        }
-    }
-
-    private async ValueTask<ReplayOutcome> ApplyToChannelAsync(string channel, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
-    {
-        if (payload.Length > _options.MaxInboundBytes)
-        {
-            return new ReplayOutcome($"payload of {payload.Length} bytes exceeds the limit of {_options.MaxInboundBytes}");
-        }
-
-        object command;
-        try
-        {
-            command = _routes[channel](payload);
-        }
-        catch (InvalidMessageException exception)
-        {
-            return new ReplayOutcome(exception.Message);
-        }
-
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(Retries.OnRetry, (attempt, exception) => LogRetrying(channel, attempt, exception.Message));
-        try
-        {
-            await Retries.Inbound.ExecuteAsync(
-                static async (context, state) =>
-                {
-                    await using var scope = state.scopes.CreateAsyncScope();
-                    await scope.ServiceProvider.GetRequiredService<ISender>().Send(state.command, context.CancellationToken);
-                },
-                context,
-                (scopes, command));
-            return ReplayOutcome.Applied;
-        }
-        catch (RejectedException exception)
-        {
-            return new ReplayOutcome(exception.Message);
-        }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            return new ReplayOutcome($"failed after retries: {exception.Message}");
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
-
-    private async Task ConsumeAsync(
-        IConnectionMultiplexer multiplexer, string channel, Func<ReadOnlyMemory<byte>, object> route, CancellationToken stoppingToken)
+    private async Task ConsumeAsync(IConnectionMultiplexer multiplexer, string channel, CancellationToken stoppingToken)
     {
         var queue = await SubscribeAsync(multiplexer, channel, stoppingToken);
         if (queue is null)
@@ -135,7 +59,7 @@ public sealed partial class RedisCommandSubscriber(
                 try
                 {
                     // Not the stopping token: a message that was taken is finished during shutdown.
-                    await HandleAsync(channel, payload, CancellationToken.None);
+                    await inbound.HandleMessageAsync(channel, payload, CancellationToken.None);
                 }
                 catch (Exception exception)
                 {
@@ -204,9 +128,4 @@ public sealed partial class RedisCommandSubscriber(
     [LoggerMessage(LogLevel.Information, "Subscribed to Redis channel {Channel}")]
     private partial void LogSubscribed(string channel);
 
-    [LoggerMessage(LogLevel.Warning, "Message on {Channel} refused and stored as a dead letter: {Reason}. Payload: {Payload}")]
-    private partial void LogRefused(string channel, string reason, string payload);
-
-    [LoggerMessage(LogLevel.Warning, "Message on {Channel} failed (attempt {Attempt}), retrying: {Reason}")]
-    private partial void LogRetrying(string channel, int attempt, string reason);
 }

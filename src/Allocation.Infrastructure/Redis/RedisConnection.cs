@@ -51,7 +51,21 @@ public sealed partial class RedisConnection(IOptions<RedisOptions> options, Outb
         _connecting.Dispose();
     }
 
-    private async Task<ConnectionMultiplexer> CreateAsync()
+    /// <summary>
+    /// A connection of its own to the same server, for a consumer that blocks there (<c>XREADGROUP … BLOCK</c>):
+    /// a blocked command holds up every command behind it on its connection, so it must not be the shared one.
+    /// It reconnects by itself like the shared one, whose log already tells of an outage. Commands may take
+    /// <paramref name="longestBlock"/> longer than the configured timeout.
+    /// </summary>
+    public async Task<ConnectionMultiplexer> ConnectDedicatedAsync(string purpose, TimeSpan longestBlock)
+    {
+        var configuration = Configure();
+        configuration.ClientName = $"{configuration.ClientName}:{purpose}";
+        configuration.AsyncTimeout += (int)longestBlock.TotalMilliseconds;
+        return await ConnectionMultiplexer.ConnectAsync(configuration);
+    }
+
+    private ConfigurationOptions Configure()
     {
         var configuration = ConfigurationOptions.Parse(options.Value.ConnectionString);
         configuration.AbortOnConnectFail = false;
@@ -59,7 +73,12 @@ public sealed partial class RedisConnection(IOptions<RedisOptions> options, Outb
         configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 10_000);
         configuration.ConnectTimeout = Math.Min(configuration.ConnectTimeout, 3_000);
         configuration.ClientName ??= "allocation";
+        return configuration;
+    }
 
+    private async Task<ConnectionMultiplexer> CreateAsync()
+    {
+        var configuration = Configure();
         if (options.Value.Embedded)
         {
             await StartEmbeddedBrokerIfAbsentAsync(configuration);

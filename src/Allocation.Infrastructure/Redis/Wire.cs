@@ -8,6 +8,9 @@ namespace Allocation.Infrastructure.Redis;
 /// <summary>The contract's Redis payloads, written and read field by field so that names and types are exact.</summary>
 internal static class Wire
 {
+    /// <summary>The one field of a stream entry: the same JSON as the pub/sub message.</summary>
+    public const string StreamPayloadField = "payload";
+
     private static readonly byte[] Bom = [0xEF, 0xBB, 0xBF];
 
     public static byte[] Serialize(LineMessage message)

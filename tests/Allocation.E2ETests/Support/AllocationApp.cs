@@ -39,6 +39,11 @@ public sealed class AllocationApp : WebApplicationFactory<Program>
         {
             _settings[key] = value;
         }
+
+        // A test may name the channels itself, e.g. so that a second service reads the stream the first one did.
+        InboundChannel = _settings["Messaging:InboundChannel"]!;
+        OutboundChannel = _settings["Messaging:OutboundChannel"]!;
+        DeallocatedChannel = _settings["Messaging:DeallocatedChannel"]!;
     }
 
     public TestDatabase Database { get; }
@@ -62,6 +67,21 @@ public sealed class AllocationApp : WebApplicationFactory<Program>
         }
     }
 
+    /// <summary>
+    /// Waits until the service reads its inbound stream through its consumer group: the group is created at the
+    /// stream's end, so an entry added before that is not delivered.
+    /// </summary>
+    public async Task WaitUntilConsumingAsync(TimeSpan timeout)
+    {
+        var consumer = Services.GetRequiredService<RedisStreamConsumer>();
+        await Eventually.Until(
+            async () => (await consumer.DescribeAsync()).All(stream => stream.Consuming),
+            consuming => consuming,
+            $"the service to read {InboundChannel} through its consumer group",
+            timeout);
+    }
+
+    /// <summary>The inbound channel, which is also the key of the inbound stream.</summary>
     public string InboundChannel { get; }
 
     public string OutboundChannel { get; }

@@ -10,7 +10,7 @@ public static class DatabaseRecords
     public static IReadOnlyList<DeadLetter> DeadLetters(this TestDatabase database)
     {
         using var connection = Open(database);
-        return connection.Query<DeadLetter>("SELECT source AS Source, payload AS Payload, error AS Error FROM dead_letters ORDER BY id").AsList();
+        return connection.Query<DeadLetter>("SELECT source AS Source, payload AS Payload, error AS Error, message_id AS MessageId FROM dead_letters ORDER BY id").AsList();
     }
 
     public static IReadOnlyList<OutboxRow> Outbox(this TestDatabase database, string type)
@@ -37,6 +37,9 @@ public sealed record DeadLetter
     public string Payload { get; init; } = "";
 
     public string Error { get; init; } = "";
+
+    /// <summary>An outbound event's message id, or the id of a refused stream entry.</summary>
+    public string? MessageId { get; init; }
 }
 
 public sealed record OutboxRow

@@ -58,25 +58,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <param name="workingDirectory">Where it is started from; by default the folder it was built to.</param>
     public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string> settings, string? workingDirectory = null)
     {
-        var web = WebAssemblyPath();
         var address = new Uri($"http://127.0.0.1:{RedisTestServer.FreePort()}");
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            ArgumentList = { web },
-            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(web)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["ASPNETCORE_URLS"] = address.ToString();
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["Logging__Json"] = "false";
-        foreach (var (key, value) in settings)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        var service = new ServiceProcess(Process.Start(start)!, address);
+        var service = new ServiceProcess(Process.Start(StartInfo(settings, address, workingDirectory))!, address);
         try
         {
             await service.WaitUntilAnsweringAsync(TimeSpan.FromSeconds(30));
@@ -88,6 +71,29 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         return service;
+    }
+
+    /// <summary>Starts the service and waits until it exits by itself, for a service expected not to start.</summary>
+    /// <returns>Its exit code and what it wrote.</returns>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    {
+        var service = new ServiceProcess(Process.Start(StartInfo(settings, new Uri($"http://127.0.0.1:{RedisTestServer.FreePort()}"), null))!, new Uri("http://127.0.0.1"));
+        await using (service)
+        {
+            using var patience = new CancellationTokenSource(timeout);
+            try
+            {
+                await service._process.WaitForExitAsync(patience.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"The service did not exit within {timeout.TotalSeconds:0} s:{Environment.NewLine}{service.Output}");
+            }
+
+            // The exit is seen before the last lines are read from its pipes: this waits for them.
+            await service._process.WaitForExitAsync();
+            return (service._process.ExitCode, service.Output);
+        }
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
@@ -120,6 +126,28 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         await KillAsync();
         _process.Dispose();
+    }
+
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string> settings, Uri address, string? workingDirectory)
+    {
+        var web = WebAssemblyPath();
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            ArgumentList = { web },
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(web)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["ASPNETCORE_URLS"] = address.ToString();
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
+        start.Environment["Logging__Json"] = "false";
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        return start;
     }
 
     private static string DotnetHost() =>

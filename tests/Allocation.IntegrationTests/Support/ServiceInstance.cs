@@ -54,6 +54,9 @@ internal sealed class ServiceInstance : IAsyncDisposable
         var logs = new RecordingLoggerProvider();
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddProvider(logs)).AddAllocationBus().AddInfrastructure(configuration);
+
+        // What the host itself registers, which hosted services may ask for.
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostApplicationLifetime, Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>();
         replace?.Invoke(services);
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
