@@ -61,7 +61,7 @@ public sealed class FakeProductRepository(IEnumerable<Product> products) : IProd
         var copy = new Product(
             stored.Sku,
             stored.Batches.Select(batch => Batch.Restore(
-                batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.Eta, batch.AllocatedQuantity, batch.Allocations)),
+                batch.Reference, batch.Sku, batch.PurchasedQuantity, batch.Eta, batch.AllocatedQuantity, batch.Allocations, batch.LastChange)),
             stored.VersionNumber);
         _seen.Add(copy);
         return ValueTask.FromResult<Product?>(copy);
