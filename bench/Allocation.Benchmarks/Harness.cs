@@ -207,31 +207,47 @@ internal sealed class BenchRedis : IAsyncDisposable
     }
 }
 
-/// <summary>The service, built in Release, as a separate process on a fresh database.</summary>
+/// <summary>
+/// The service, built in Release, as a separate process on a fresh database. It can be killed (SIGKILL)
+/// and started again on the same port, database and settings, its log going on in the same file.
+/// </summary>
 internal sealed class ServiceProcess : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly ProcessStartInfo _start;
+    private readonly StreamWriter _log;
+    private readonly Action<string>? _onLine;
     private readonly IDisposable _teardown;
+    private Process? _process;
+    private bool _closed;
 
-    private ServiceProcess(Process process, Uri baseAddress, double startupMs, string logPath)
+    private ServiceProcess(ProcessStartInfo start, Uri baseAddress, string logPath, Action<string>? onLine)
     {
-        _process = process;
+        _start = start;
         BaseAddress = baseAddress;
-        StartupMs = startupMs;
         LogPath = logPath;
-        _teardown = Teardown.Register(() => Stop(process));
+        _onLine = onLine;
+        _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        _teardown = Teardown.Register(() => Stop(_process));
     }
 
     public Uri BaseAddress { get; }
 
-    public double StartupMs { get; }
+    public double StartupMs { get; private set; }
 
     public string LogPath { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process!.Id;
 
     /// <summary>Starts one instance; <paramref name="database"/> holds the settings that choose its database.</summary>
-    public static async Task<ServiceProcess> StartAsync(string repo, IReadOnlyDictionary<string, string> database, BenchRedis redis, string logPath)
+    /// <param name="settings">More environment settings, applied last (they may replace the Redis connection or the log levels).</param>
+    /// <param name="onLine">Sees every line the service writes, as it writes it.</param>
+    public static async Task<ServiceProcess> StartAsync(
+        string repo,
+        IReadOnlyDictionary<string, string> database,
+        BenchRedis redis,
+        string logPath,
+        IReadOnlyDictionary<string, string>? settings = null,
+        Action<string>? onLine = null)
     {
         var bin = Path.Combine(repo, "src", "Allocation.Web", "bin", "Release", "net10.0");
         var port = Tools.FreePort();
@@ -251,35 +267,92 @@ internal sealed class ServiceProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Redis"] = redis.ConnectionString;
         start.Environment["Redis__Embedded"] = redis.Embedded ? "true" : "false";
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
 
-        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var service = new ServiceProcess(start, new Uri($"http://127.0.0.1:{port}"), logPath, onLine);
+        try
+        {
+            await service.LaunchAsync();
+            return service;
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: no shutdown, no drain; whatever was in flight is cut off.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts the instance again (after <see cref="KillAsync"/>) on the same port, database and settings, and waits until it is ready.</summary>
+    public async Task RestartAsync()
+    {
+        await KillAsync();
+        await LaunchAsync();
+    }
+
+    private async Task LaunchAsync()
+    {
         var clock = Stopwatch.StartNew();
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, line) => { lock (log) { log.WriteLine(line.Data); } };
-        process.ErrorDataReceived += (_, line) => { lock (log) { log.WriteLine(line.Data); } };
+        var previous = _process;
+        var process = Process.Start(_start)!;
+        _process = process;
+        previous?.Dispose();
+        process.OutputDataReceived += (_, line) => Write(line.Data);
+        process.ErrorDataReceived += (_, line) => Write(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
-        using var teardown = Teardown.Register(() => Stop(process));
-        using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(1) };
+        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
         while (clock.Elapsed < TimeSpan.FromSeconds(60))
         {
             if (await IsReadyAsync(probe))
             {
-                return new ServiceProcess(process, baseAddress, clock.Elapsed.TotalMilliseconds, logPath);
+                StartupMs = clock.Elapsed.TotalMilliseconds;
+                return;
             }
 
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The service exited with {process.ExitCode}; see {logPath}.");
+                throw new InvalidOperationException($"The service exited with {process.ExitCode}; see {LogPath}.");
             }
 
             await Task.Delay(10);
         }
 
         Stop(process);
-        throw new InvalidOperationException($"The service did not become ready; see {logPath}.");
+        throw new InvalidOperationException($"The service did not become ready; see {LogPath}.");
+    }
+
+    private void Write(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _log.WriteLine(line);
+        }
+
+        _onLine?.Invoke(line);
     }
 
     /// <summary>True when <c>/health/ready</c> answers 200.</summary>
@@ -298,7 +371,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public double RssMb()
     {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        foreach (var line in File.ReadLines($"/proc/{_process!.Id}/status"))
         {
             if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
             {
@@ -311,25 +384,25 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-
+        await KillAsync();
         _teardown.Dispose();
-        _process.Dispose();
+        _process?.Dispose();
+        lock (_log)
+        {
+            _closed = true;
+            _log.Dispose();
+        }
     }
 
-    private static void Stop(Process process)
+    private static void Stop(Process? process)
     {
         try
         {
-            process.Kill();
+            process?.Kill();
         }
         catch (InvalidOperationException)
         {
-            // Already exited.
+            // Already exited, or never started.
         }
     }
 }
@@ -344,14 +417,23 @@ internal sealed class ServiceInstances : IAsyncDisposable
 
     public IReadOnlyList<ServiceProcess> All => _instances;
 
-    public static async Task<ServiceInstances> StartAsync(string repo, IReadOnlyDictionary<string, string> database, BenchRedis redis, int count, Func<int, string> logPath)
+    /// <param name="settings">More environment settings for every instance (see <see cref="ServiceProcess.StartAsync"/>).</param>
+    /// <param name="onLine">For instance i (from 1), what sees each line it writes.</param>
+    public static async Task<ServiceInstances> StartAsync(
+        string repo,
+        IReadOnlyDictionary<string, string> database,
+        BenchRedis redis,
+        int count,
+        Func<int, string> logPath,
+        IReadOnlyDictionary<string, string>? settings = null,
+        Func<int, Action<string>>? onLine = null)
     {
         var instances = new ServiceInstances();
         try
         {
             for (var i = 1; i <= count; i++)
             {
-                instances._instances.Add(await ServiceProcess.StartAsync(repo, database, redis, logPath(i)));
+                instances._instances.Add(await ServiceProcess.StartAsync(repo, database, redis, logPath(i), settings, onLine?.Invoke(i)));
             }
 
             return instances;

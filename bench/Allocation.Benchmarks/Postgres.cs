@@ -114,6 +114,23 @@ internal sealed class BenchPostgres : IAsyncDisposable
         _teardown?.Dispose();
     }
 
+    /// <summary>Whether <see cref="Restart"/> can be used: only on the harness's own throwaway cluster.</summary>
+    public bool CanRestart => _folder is not null && !_stopped;
+
+    /// <summary>
+    /// <c>pg_ctl -m fast restart</c> of the throwaway cluster: every connection is cut, the server shuts
+    /// down cleanly and starts again on the same port with the same options.
+    /// </summary>
+    public void Restart()
+    {
+        if (!CanRestart)
+        {
+            throw new InvalidOperationException("Only the harness's own cluster can be restarted.");
+        }
+
+        RunAsPostgres("pg_ctl", ["-D", $"{_folder}/data", "-l", $"{_folder}/server.log", "-m", "fast", "-w", "restart"]);
+    }
+
     private static async Task<BenchPostgres> StartClusterAsync(string stamp, string serverLogCopy)
     {
         var binaries = FindBinaries() ?? throw new InvalidOperationException("PostgreSQL's binaries (initdb, pg_ctl) are not installed.");

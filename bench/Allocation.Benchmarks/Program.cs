@@ -8,6 +8,13 @@ using Allocation.Benchmarks;
 // drives it with wrk, and writes bench/results/<timestamp>.{json,md,svg}. Usage:
 //   dotnet run -c Release --project bench/Allocation.Benchmarks [-- --duration 15 --events 1000 --only allocate,events]
 //   dotnet run -c Release --project bench/Allocation.Benchmarks -- --provider both --instances 2 --only trivial,allocate
+//   dotnet run -c Release --project bench/Allocation.Benchmarks -- chaos [--quick] [--provider sqlite|postgres|both]
+if (args is ["chaos", .. var chaos])
+{
+    // Fault injection: bench/Allocation.Benchmarks/Chaos.
+    return await Allocation.Benchmarks.Chaos.ChaosRun.RunAsync(chaos);
+}
+
 var options = BenchOptions.Parse(args);
 var repo = Repo.FindRoot();
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
