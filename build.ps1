@@ -6,10 +6,12 @@
   dotnet tool restore; dotnet pwsh ./build.ps1 test
 .EXAMPLE
   dotnet pwsh ./build.ps1 bench --duration 15 --events 1000
+.EXAMPLE
+  dotnet pwsh ./build.ps1 chaos --quick
 #>
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('restore', 'build', 'test', 'run', 'bench', 'clean')]
+    [ValidateSet('restore', 'build', 'test', 'run', 'bench', 'chaos', 'clean')]
     [string] $Task = 'test',
     [string] $Configuration = 'Release',
     # Passed on to the benchmark harness, e.g. ./build.ps1 bench --duration 5 --only allocate,events
@@ -31,5 +33,6 @@ switch ($Task) {
     'test'    { Invoke-Dotnet test -c $Configuration }
     'run'     { Invoke-Dotnet run --project src/Allocation.Web -c $Configuration }
     'bench'   { Invoke-Dotnet run -c Release --project bench/Allocation.Benchmarks -- @BenchArgs }
+    'chaos'   { Invoke-Dotnet run -c Release --project bench/Allocation.Benchmarks -- chaos @BenchArgs }
     'clean'   { Invoke-Dotnet clean; Remove-Item -Recurse -Force -ErrorAction SilentlyContinue TestResults }
 }
