@@ -35,10 +35,11 @@ internal sealed record BenchSetup(Provider Provider, int Instances)
     public string Short => $"{ProviderName} ×{Instances}";
 }
 
-internal sealed record BenchOptions(int Duration, int Events, int Threads, HashSet<string>? Only, IReadOnlyList<BenchSetup> Setups)
+/// <param name="LogLevel">The service's log level; Warning unless asked, so that the figures are the service's own, not its log's.</param>
+internal sealed record BenchOptions(int Duration, int Events, int Threads, HashSet<string>? Only, IReadOnlyList<BenchSetup> Setups, string LogLevel)
 {
     private const string Usage =
-        "Options: --duration <s> --events <n> --threads <n> --only trivial,allocate,add_batch,events,growth --provider sqlite|postgres|both --instances <n>";
+        "Options: --duration <s> --events <n> --threads <n> --only trivial,allocate,add_batch,events,growth,transports --provider sqlite|postgres|both --instances <n> --log-level Warning|Information";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -47,6 +48,7 @@ internal sealed record BenchOptions(int Duration, int Events, int Threads, HashS
         var threads = 2;
         var provider = "sqlite";
         var instances = 1;
+        var logLevel = "Warning";
         HashSet<string>? only = null;
         for (var i = 0; i < args.Length; i++)
         {
@@ -58,6 +60,7 @@ internal sealed record BenchOptions(int Duration, int Events, int Threads, HashS
                 case "--only": only = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase); break;
                 case "--provider": provider = args[++i].ToLowerInvariant(); break;
                 case "--instances": instances = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--log-level": logLevel = args[++i]; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}. {Usage}");
             }
         }
@@ -75,7 +78,7 @@ internal sealed record BenchOptions(int Duration, int Events, int Threads, HashS
             "both" => [new BenchSetup(Provider.Sqlite, 1), new BenchSetup(Provider.Postgres, instances)],
             _ => throw new ArgumentException($"Unknown provider {provider}. {Usage}"),
         };
-        return new BenchOptions(duration, events, threads, only, setups);
+        return new BenchOptions(duration, events, threads, only, setups, logLevel);
     }
 
     public bool Includes(string scenario) => Only is null || Only.Contains(scenario);

@@ -8,6 +8,7 @@ using Allocation.Benchmarks;
 // drives it with wrk, and writes bench/results/<timestamp>.{json,md,svg}. Usage:
 //   dotnet run -c Release --project bench/Allocation.Benchmarks [-- --duration 15 --events 1000 --only allocate,events]
 //   dotnet run -c Release --project bench/Allocation.Benchmarks -- --provider both --instances 2 --only trivial,allocate
+//   dotnet run -c Release --project bench/Allocation.Benchmarks -- --only transports   (pub/sub and streams side by side)
 //   dotnet run -c Release --project bench/Allocation.Benchmarks -- chaos [--quick] [--provider sqlite|postgres|both]
 if (args is ["chaos", .. var chaos])
 {
@@ -56,7 +57,7 @@ var machine = new JsonObject
     ["dotnet"] = Environment.Version.ToString(),
     ["redis"] = redis.Description,
 };
-var report = new JsonObject { ["timestamp"] = stamp, ["machine"] = machine };
+var report = new JsonObject { ["timestamp"] = stamp, ["machine"] = machine, ["log_level"] = options.LogLevel };
 var setups = new JsonArray();
 var scenarios = new JsonArray();
 if (options.Labelled)
@@ -107,7 +108,8 @@ foreach (var setup in options.Setups)
         machine["durability"] = durability;
     }
 
-    await using var services = await ServiceInstances.StartAsync(repo, database, redis, setup.Instances, ServiceLog);
+    await using var services = await ServiceInstances.StartAsync(
+        repo, database, redis, setup.Instances, ServiceLog, new Dictionary<string, string> { ["Serilog__MinimumLevel__Default"] = options.LogLevel });
     foreach (var instance in services.All)
     {
         Console.WriteLine(Tag($"Service ready in {instance.StartupMs:0} ms (pid {instance.Pid}); idle RSS {instance.RssMb():0.0} MB"));
@@ -130,8 +132,10 @@ foreach (var setup in options.Setups)
 
     using var http = new HttpClient { BaseAddress = target };
     var wrk = new Wrk(target, Path.Combine(AppContext.BaseDirectory, "load.lua"), options.Threads);
+    long measuredRequests = 0;
     void Add(WrkResult result, string name, int connections, double? trivial, string progress)
     {
+        measuredRequests += result.Requests;
         scenarios.Add(result.ToJson(name, connections, trivial, options.Labelled ? setup.Label : null));
         Console.WriteLine(result.Describe(Tag(progress)));
     }
@@ -148,6 +152,8 @@ foreach (var setup in options.Setups)
     }
 
     await services.WaitAllReadyAsync();
+    long LogBytes() => services.All.Sum(instance => new FileInfo(instance.LogPath).Length);
+    var logBefore = LogBytes();
     double? trivialRps = null;
     if (options.Includes("trivial"))
     {
@@ -189,6 +195,14 @@ foreach (var setup in options.Setups)
         }
 
         peaks = sampler.PeaksMb;
+    }
+
+    if (measuredRequests > 0)
+    {
+        // What the log costs: bytes written per request measured, at the run's log level.
+        var perRequest = (double)(LogBytes() - logBefore) / measuredRequests;
+        section["log_bytes_per_request"] = Math.Round(perRequest, 1);
+        Console.WriteLine(Tag($"log: {perRequest:0.0} bytes per request at {options.LogLevel}"));
     }
 
     if (options.Labelled)
@@ -253,6 +267,29 @@ foreach (var setup in options.Setups)
         var last = growth[^1]!["p50_ms"]!.GetValue<double>();
         section["growth_ratio_100k_to_10"] = Math.Round(last / first, 3);
         Console.WriteLine(Tag($"p50 at 100,000 / p50 at 10 = {last / first:0.00}"));
+    }
+}
+
+if (options.Includes("transports"))
+{
+    if (redis.Embedded)
+    {
+        Console.WriteLine("transports: skipped, streams need redis-server (apt-get install -y redis-server) or REDIS_URL.");
+    }
+    else
+    {
+        // Its own service on a fresh SQLite file, reading and writing both transports.
+        Console.WriteLine();
+        Console.WriteLine("== pub/sub and streams, one service with Messaging:Transport=Both (SQLite)");
+        await using var service = await ServiceProcess.StartAsync(
+            repo,
+            new Dictionary<string, string> { ["ConnectionStrings__Allocation"] = $"Data Source={Path.Combine(work, "transports.db")}" },
+            redis,
+            Path.Combine(resultsDir, $"{stamp}-transports-service.log"),
+            TransportComparison.Settings);
+        var transports = await TransportComparison.MeasureAsync(service, redis.ConnectionString, options.Events / 2, 100, stamp);
+        report["transports"] = transports.ToJson();
+        Console.WriteLine(transports.Describe());
     }
 }
 
