@@ -24,7 +24,9 @@ internal sealed class ScenarioPlan
             var count = 1 + random.Next(3);
             for (var b = 0; b < count; b++)
             {
-                var qty = scarce ? random.Next(0, 6) : random.Next(15, 90);
+                // Plenty of stock, so that most SKUs run out late if at all and out-of-stock answers (each an
+                // e-mail, which the service sends one at a time) stay a share of the load rather than most of it.
+                var qty = scarce ? random.Next(0, 6) : random.Next(50, 200);
                 string? eta = b == 0 && random.Next(2) == 0 ? null : $"2030-{1 + random.Next(12):00}-{1 + random.Next(28):00}";
                 var via = transports.Count == 2 ? (Batches.Count % 2 == 0 ? Via.Stream : Via.PubSub) : transports.Single();
                 Batches.Add(new PlannedBatch($"{prefix}-b{s:00}-{b}", sku, qty, eta, via));
