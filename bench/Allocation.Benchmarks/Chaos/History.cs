@@ -61,7 +61,7 @@ internal sealed class Operation(OperationKind kind, string? orderId, string sku,
             _ => $"change_batch_quantity {Reference} qty {Qty} (heard by {Receivers?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"})",
         };
         var answers = string.Join(", ", Attempts.Select(attempt =>
-            $"{(attempt.Status == 0 ? "no answer" : attempt.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))}{(attempt.BatchRef is null ? "" : $" {attempt.BatchRef}")}" +
+            $"{(attempt.Instance == "redis" ? "" : attempt.Status == 0 ? "no answer" : attempt.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))}{(attempt.BatchRef is null ? "" : $" {attempt.BatchRef}")}" +
             $"{(attempt.Detail is null ? "" : $" ({attempt.Detail})")} from {attempt.Instance} at {attempt.AtSeconds:0.00} s"));
         return answers.Length == 0 ? what : $"{what}: {answers}";
     }
