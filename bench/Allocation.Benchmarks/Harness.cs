@@ -241,6 +241,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public int Pid => _process!.Id;
 
+    /// <summary>Whether the process ended (by itself, unless <see cref="KillAsync"/> ended it), and with which code.</summary>
+    public int? ExitCode => _process is { HasExited: true } process ? process.ExitCode : null;
+
     /// <summary>Starts one instance; <paramref name="database"/> holds the settings that choose its database.</summary>
     /// <param name="settings">More environment settings, applied last (they may replace the Redis connection or the log levels).</param>
     /// <param name="onLine">Sees every line the service writes, as it writes it.</param>

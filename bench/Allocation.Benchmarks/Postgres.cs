@@ -16,12 +16,14 @@ internal sealed class BenchPostgres : IAsyncDisposable
     private readonly string? _folder;
     private readonly string? _binaries;
     private readonly string? _serverLogCopy;
+    private readonly int _port;
     private readonly Lock _stopping = new();
     private bool _stopped;
     private IDisposable? _teardown;
 
-    private BenchPostgres(string adminConnectionString, string? folder, string? binaries, string? serverLogCopy)
+    private BenchPostgres(string adminConnectionString, string? folder, string? binaries, string? serverLogCopy, int port = 0)
     {
+        _port = port;
         _adminConnectionString = adminConnectionString;
         _folder = folder;
         _binaries = binaries;
@@ -114,21 +116,36 @@ internal sealed class BenchPostgres : IAsyncDisposable
         _teardown?.Dispose();
     }
 
-    /// <summary>Whether <see cref="Restart"/> can be used: only on the harness's own throwaway cluster.</summary>
+    /// <summary>Whether <see cref="StopServer"/> and <see cref="StartServer"/> can be used: only on the harness's own throwaway cluster.</summary>
     public bool CanRestart => _folder is not null && !_stopped;
 
     /// <summary>
-    /// <c>pg_ctl -m fast restart</c> of the throwaway cluster: every connection is cut, the server shuts
-    /// down cleanly and starts again on the same port with the same options.
+    /// <c>pg_ctl -m fast stop</c> of the throwaway cluster: every connection is cut and the server shuts
+    /// down cleanly; until <see cref="StartServer"/>, connections are refused.
     /// </summary>
-    public void Restart()
+    public void StopServer()
     {
         if (!CanRestart)
         {
-            throw new InvalidOperationException("Only the harness's own cluster can be restarted.");
+            throw new InvalidOperationException("Only the harness's own cluster can be stopped.");
         }
 
-        RunAsPostgres("pg_ctl", ["-D", $"{_folder}/data", "-l", $"{_folder}/server.log", "-m", "fast", "-w", "restart"]);
+        RunAsPostgres("pg_ctl", ["-D", $"{_folder}/data", "-m", "fast", "-w", "stop"]);
+    }
+
+    /// <summary><c>pg_ctl start</c> of the throwaway cluster, on its port with its options, waiting until it takes connections.</summary>
+    public void StartServer()
+    {
+        if (!CanRestart)
+        {
+            throw new InvalidOperationException("Only the harness's own cluster can be started.");
+        }
+
+        RunAsPostgres("pg_ctl", [
+            "-D", $"{_folder}/data", "-l", $"{_folder}/server.log", "-w",
+            "-o", $"-p {_port} -c listen_addresses=127.0.0.1 -k {_folder} -c max_connections=200",
+            "start",
+        ]);
     }
 
     private static async Task<BenchPostgres> StartClusterAsync(string stamp, string serverLogCopy)
@@ -137,7 +154,7 @@ internal sealed class BenchPostgres : IAsyncDisposable
         var folder = Path.Combine("/tmp", $"allocation-bench-pg-{stamp}");
         Directory.CreateDirectory(folder);
         var port = Tools.FreePort();
-        var server = new BenchPostgres($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false", folder, binaries, serverLogCopy)
+        var server = new BenchPostgres($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false", folder, binaries, serverLogCopy, port)
         {
             Description = $"throwaway cluster (port {port})",
         };
@@ -151,11 +168,7 @@ internal sealed class BenchPostgres : IAsyncDisposable
             }
 
             server.RunAsPostgres("initdb", ["-D", $"{folder}/data", "--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C.UTF-8"]);
-            server.RunAsPostgres("pg_ctl", [
-                "-D", $"{folder}/data", "-l", $"{folder}/server.log", "-w",
-                "-o", $"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c max_connections=200",
-                "start",
-            ]);
+            server.StartServer();
             return server;
         }
         catch

@@ -58,6 +58,35 @@ public class UnitOfWorkTests(string provider) : ServiceFixture(provider)
     }
 
     [Test]
+    public async Task AGroupWhoseConnectionTheServerEndsWhileWritingRunsAgainOnANewConnection()
+    {
+        if (Provider != Providers.Postgres)
+        {
+            Assert.Ignore("Only PostgreSQL writes a group's changes together at its end, on a connection a server restart can end.");
+        }
+
+        await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));
+
+        // As a restart does (pg_ctl stop -m fast): the server ends the writer's session in the middle of the group's write, once.
+        Database.Execute("""
+            CREATE SEQUENCE end_session_once;
+            CREATE FUNCTION end_session_once() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF nextval('end_session_once') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER end_session_once BEFORE UPDATE ON batches FOR EACH ROW EXECUTE FUNCTION end_session_once();
+            """);
+
+        var batch = await Instance.SendAsync(new Allocate("order-1", Sku, 3)).WaitAsync(Eventually.Limit);
+
+        batch.ShouldBe("batch-1");
+        Database.Query<long>("SELECT last_value FROM end_session_once").ShouldBe([2L], "the write ran twice: ended, then again on a new connection");
+        Database.Allocations().ShouldBe([("order-1", "batch-1")]);
+        Database.AllocatedQuantityOf("batch-1").ShouldBe(3);
+    }
+
+    [Test]
     public async Task AHandlerThatThrowsBeforeCommittingLeavesNothingBehind()
     {
         await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));

@@ -3,17 +3,18 @@ using System.Globalization;
 namespace Allocation.Benchmarks.Chaos;
 
 /// <summary>
-/// <c>chaos [--quick] [--provider sqlite|postgres|both] [--only baseline,kill,redis,smtp,postgres] [--seed n]</c>.
+/// <c>chaos [--quick] [--provider sqlite|postgres|both] [--transport pubsub|streams|both] [--only baseline,kill,redis,smtp,postgres] [--seed n]</c>.
 /// </summary>
-internal sealed record ChaosOptions(bool Quick, string Provider, HashSet<string>? Only, int Seed)
+internal sealed record ChaosOptions(bool Quick, string Provider, IReadOnlySet<Via> Transports, HashSet<string>? Only, int Seed)
 {
     public const string Usage =
-        "Usage: chaos [--quick] [--provider sqlite|postgres|both] [--only baseline,kill,redis,smtp,postgres] [--seed <n>]";
+        "Usage: chaos [--quick] [--provider sqlite|postgres|both] [--transport pubsub|streams|both] [--only baseline,kill,redis,smtp,postgres] [--seed <n>]";
 
     public static ChaosOptions Parse(string[] args)
     {
         var quick = false;
         var provider = "both";
+        var transport = "both";
         HashSet<string>? only = null;
         var seed = Environment.TickCount & 0xFFFF;
         for (var i = 0; i < args.Length; i++)
@@ -22,6 +23,7 @@ internal sealed record ChaosOptions(bool Quick, string Provider, HashSet<string>
             {
                 case "--quick": quick = true; break;
                 case "--provider": provider = Next(args, ref i).ToLowerInvariant(); break;
+                case "--transport": transport = Next(args, ref i); break;
                 case "--only": only = Next(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase); break;
                 case "--seed": seed = int.Parse(Next(args, ref i), CultureInfo.InvariantCulture); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}. {Usage}");
@@ -33,7 +35,7 @@ internal sealed record ChaosOptions(bool Quick, string Provider, HashSet<string>
             throw new ArgumentException($"Unknown provider {provider}. {Usage}");
         }
 
-        return new ChaosOptions(quick, provider, only, seed);
+        return new ChaosOptions(quick, provider, RedisMessaging.Parse(transport), only, seed);
     }
 
     public bool Includes(string fault) => Only is null || Only.Contains(fault);

@@ -39,10 +39,15 @@ internal static class ChaosRun
 {
     private const int MaxAttempts = 3;
 
-    /// <summary>The service's settings for the run: a short retry budget and backoff, so that refusals become dead letters within a scenario.</summary>
-    private static Dictionary<string, string> Settings(TcpProxy redis, SmtpSink smtp) => new()
+    /// <summary>
+    /// The service's settings for the run: a short retry budget and backoff, so that refusals become dead
+    /// letters within a scenario; stream entries a killed instance left pending claimed after a few seconds.
+    /// </summary>
+    private static Dictionary<string, string> Settings(TcpProxy redis, SmtpSink smtp, IReadOnlySet<Via> transports) => new()
     {
         ["ConnectionStrings__Redis"] = $"127.0.0.1:{redis.Port}",
+        ["Messaging__Transport"] = RedisMessaging.Setting(transports),
+        ["Messaging__ClaimIdleTime"] = "00:00:03",
         ["Smtp__Host"] = "127.0.0.1",
         ["Smtp__Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
         ["Smtp__Security"] = "None",
@@ -109,7 +114,7 @@ internal static class ChaosRun
         }
 
         await using var smtp = await SmtpSink.StartAsync();
-        await using var messaging = await PubSubMessaging.StartAsync(redis.ConnectionString);
+        await using var messaging = await RedisMessaging.StartAsync(redis.ConnectionString, options.Transports);
         var work = Path.Combine(Path.GetTempPath(), $"allocation-chaos-{stamp}");
         Directory.CreateDirectory(work);
         void RemoveWork()
@@ -140,10 +145,10 @@ internal static class ChaosRun
         List<(Provider Provider, int Instances)> setups,
         BenchRedis redis,
         SmtpSink smtp,
-        PubSubMessaging messaging,
+        RedisMessaging messaging,
         Stopwatch clock)
     {
-        Console.WriteLine($"Redis: {redis.Description}; SMTP server on port {smtp.Port}; seed {options.Seed}; {(options.Quick ? "quick" : "full")} run");
+        Console.WriteLine($"Redis: {redis.Description}; transport {RedisMessaging.Describe(options.Transports)}; SMTP server on port {smtp.Port}; seed {options.Seed}; {(options.Quick ? "quick" : "full")} run");
 
         var results = new List<ScenarioResult>();
         var timing = options.Timing;
@@ -175,7 +180,7 @@ internal static class ChaosRun
                 }
             };
             await using var services = await ServiceInstances.StartAsync(
-                repo, database, redis, count, i => Path.Combine(resultsDir, $"{stamp}-chaos-{key}-service{(count > 1 ? $"-{i}" : "")}.log"), Settings(redisProxy, smtp), Watch);
+                repo, database, redis, count, i => Path.Combine(resultsDir, $"{stamp}-chaos-{key}-service{(count > 1 ? $"-{i}" : "")}.log"), Settings(redisProxy, smtp, options.Transports), Watch);
             await services.WaitAllReadyAsync();
             Console.WriteLine($"{count} instance(s) ready on {string.Join(", ", services.All.Select(instance => instance.BaseAddress))}{(postgres is null ? "" : $"; {postgres.Description}")}");
             var rig = new Rig(services, redisProxy, smtp, postgres, leads);
@@ -220,12 +225,12 @@ internal static class ChaosRun
     }
 
     private static async Task<ScenarioResult> RunScenarioAsync(
-        string setup, string prefix, Fault fault, Rig rig, ServiceClient client, TableReader tables, PubSubMessaging messaging, ChaosTiming timing, int seed)
+        string setup, string prefix, Fault fault, Rig rig, ServiceClient client, TableReader tables, RedisMessaging messaging, ChaosTiming timing, int seed)
     {
         Console.WriteLine($"  {fault.Name} ({prefix})");
         var clock = Stopwatch.StartNew();
         var history = new History();
-        var plan = new ScenarioPlan(prefix, timing.Skus, new Random(seed));
+        var plan = new ScenarioPlan(prefix, timing.Skus, messaging.Transports, new Random(seed));
         var load = new Load(plan, client, messaging, history, timing, seed);
         await load.AddBatchesAsync(CancellationToken.None);
 
@@ -252,6 +257,24 @@ internal static class ChaosRun
         }
 
         history.Fault("load stopped; waiting for every instance to be ready and the outbox to drain");
+
+        // An instance that ended by itself is a violation; it is started again so that the run goes on.
+        foreach (var (instance, i) in rig.Services.All.Select((instance, i) => (instance, i + 1)))
+        {
+            if (instance.ExitCode is { } code)
+            {
+                extra.Add($"instance #{i} exited by itself (code {code}); see {instance.LogPath}");
+                history.Fault($"instance #{i} had exited (code {code}); starting it again");
+                try
+                {
+                    await instance.RestartAsync();
+                }
+                catch (InvalidOperationException exception)
+                {
+                    extra.Add($"instance #{i} could not be started again: {exception.Message}");
+                }
+            }
+        }
         try
         {
             await rig.Services.WaitAllReadyAsync();
@@ -261,18 +284,20 @@ internal static class ChaosRun
             extra.Add($"not ready after the scenario: {exception.Message}");
         }
 
-        var drained = await DrainAsync(tables, timing.Drain);
+        var streams = messaging.Transports.Contains(Via.Stream);
+        var drained = await DrainAsync(tables, streams ? messaging : null, timing.Drain);
         if (!drained)
         {
-            extra.Add($"outbox not drained after {timing.Drain.TotalSeconds:0} s");
+            extra.Add($"outbox not drained{(streams ? " or inbound stream not settled" : "")} after {timing.Drain.TotalSeconds:0} s");
         }
 
         var snapshot = await tables.ReadAsync();
         await AwaitDownstreamAsync(plan, snapshot, messaging);
         snapshot = await tables.ReadAsync();
-        history.Fault("checking");
+        var inbound = streams ? await messaging.InboundStateAsync() : null;
+        history.Fault(inbound is null ? "checking" : $"checking; inbound {inbound}");
         var verdict = await Checks.RunAsync(
-            plan, history.Operations, snapshot, messaging.Snapshot(), rig.Smtp.Snapshot(), client, new CheckSettings(MaxAttempts, fault.IsBaseline, messaging.Lossy), seed);
+            plan, history.Operations, snapshot, messaging.Snapshot(), rig.Smtp.Snapshot(), client, inbound, new CheckSettings(MaxAttempts, fault.IsBaseline, messaging.Transports), seed);
         foreach (var problem in extra)
         {
             verdict.Violation("scenario", problem);
@@ -283,8 +308,11 @@ internal static class ChaosRun
             setup, fault.Name, injected, clock.Elapsed.TotalSeconds, operations.Count, operations.Count(operation => operation.Acknowledged), verdict, history.FaultLog);
     }
 
-    /// <summary>Until no entry waits in the outbox, twice in a row (an inbound message applied late may add one).</summary>
-    private static async Task<bool> DrainAsync(TableReader tables, TimeSpan timeout)
+    /// <summary>
+    /// Until no entry waits in the outbox, twice in a row (an inbound message applied late may add one), and
+    /// every inbound stream entry was delivered and acknowledged (a killed instance's pending ones are claimed late).
+    /// </summary>
+    private static async Task<bool> DrainAsync(TableReader tables, RedisMessaging? streams, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         var empty = 0;
@@ -293,9 +321,10 @@ internal static class ChaosRun
         {
             try
             {
-                empty = await tables.PendingAsync() == 0 ? empty + 1 : 0;
+                var settled = streams is null || (await streams.InboundStateAsync()).Settled;
+                empty = settled && await tables.PendingAsync() == 0 ? empty + 1 : 0;
             }
-            catch (Exception exception) when (exception is System.Data.Common.DbException)
+            catch (Exception exception) when (exception is System.Data.Common.DbException or StackExchange.Redis.RedisException)
             {
                 empty = 0;
             }
@@ -311,15 +340,18 @@ internal static class ChaosRun
         return false;
     }
 
-    /// <summary>Pub/sub delivers after the outbox marked an entry sent: waits (a few seconds at most) until every dispatched downstream event was heard.</summary>
-    private static async Task AwaitDownstreamAsync(ScenarioPlan plan, Tables snapshot, PubSubMessaging messaging)
+    /// <summary>
+    /// Pub/sub delivers, and the harness reads the streams, after the outbox marked an entry sent: waits (a few
+    /// seconds at most) until every dispatched downstream event was heard on every transport.
+    /// </summary>
+    private static async Task AwaitDownstreamAsync(ScenarioPlan plan, Tables snapshot, RedisMessaging messaging)
     {
         var expected = snapshot.Outbox.Where(row => plan.Owns(row.Sku) && row.Type is "Allocated" or "LineCancelled" && row.DispatchedAt is not null)
-            .Select(row => row.MessageId).ToHashSet(StringComparer.Ordinal);
+            .SelectMany(row => messaging.Transports.Select(via => (via, row.MessageId))).ToHashSet();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(5))
         {
-            expected.ExceptWith(messaging.Snapshot().Select(message => message.MessageId ?? ""));
+            expected.ExceptWith(messaging.Snapshot().Select(message => (message.Via, message.MessageId ?? "")));
             if (expected.Count == 0)
             {
                 return;
@@ -342,9 +374,11 @@ internal static class ChaosRun
             ["dotnet"] = Environment.Version.ToString(),
             ["redis"] = redis,
         },
-        ["transport"] = "pub/sub",
+        ["transport"] = RedisMessaging.Describe(options.Transports),
         ["service_settings"] = new JsonObject
         {
+            ["Messaging:Transport"] = RedisMessaging.Setting(options.Transports),
+            ["Messaging:ClaimIdleTime"] = "00:00:03",
             ["Outbox:MaxAttempts"] = MaxAttempts,
             ["Outbox:MaxRetryDelayMs"] = 1000,
             ["Outbox:PollIntervalMs"] = 200,

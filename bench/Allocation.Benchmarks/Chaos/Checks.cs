@@ -35,13 +35,15 @@ internal sealed class Verdict
 /// <summary>The settings the checks depend on.</summary>
 /// <param name="MaxAttempts">The service's Outbox:MaxAttempts: refusals an e-mail may get before it becomes a dead letter.</param>
 /// <param name="FaultFree">The baseline: no duplicates, every request answered, every pub/sub message applied.</param>
-internal sealed record CheckSettings(int MaxAttempts, bool FaultFree, bool LossyUpstream);
+/// <param name="Downstream">Where the service sends its events, each of which must hear every one.</param>
+internal sealed record CheckSettings(int MaxAttempts, bool FaultFree, IReadOnlySet<Via> Downstream);
 
 /// <summary>
 /// Checks one scenario's history against what the service stored and sent, once its outbox drained:
 /// acknowledged writes are stored as acknowledged, no batch is over-allocated, the read model equals the
 /// tables, every committed event reached its destination at least once (duplicates only as redeliveries),
-/// every out-of-stock e-mail was sent or is a dead letter, and batch changes applied are ones sent.
+/// every out-of-stock e-mail was sent or is a dead letter, and batch changes applied are ones sent; every
+/// entry of the inbound stream applied (each batch ends at the last quantity added for it) and acknowledged.
 /// </summary>
 internal static class Checks
 {
@@ -57,6 +59,7 @@ internal static class Checks
         IReadOnlyList<Heard> heard,
         IReadOnlyDictionary<string, MailRecord> mail,
         ServiceClient client,
+        InboundStreamState? inboundStream,
         CheckSettings settings,
         int seed)
     {
@@ -77,6 +80,7 @@ internal static class Checks
         CheckDownstream(plan, outbox, heard, deadLetterIds, settings, verdict);
         CheckMail(plan, outbox, mail, deadLetterIds, settings, verdict);
         CheckDeadLetters(plan, outbox, tables.DeadLetters, settings, verdict);
+        CheckInboundStream(inboundStream, verdict);
         await CheckReadModelAsync(plan, operations, batches, lines.Values, batchById, client, seed, verdict);
         return verdict;
     }
@@ -95,7 +99,9 @@ internal static class Checks
             verdict.Count(name);
             if (operation.Kind == OperationKind.ChangeBatchQuantity)
             {
-                verdict.Count(operation.Receivers > 0 ? "change_batch_quantity heard by the service" : "change_batch_quantity heard by nobody");
+                verdict.Count(operation.Via == Via.Stream
+                    ? operation.EntryId is null ? "change_batch_quantity XADD failed" : "change_batch_quantity stream entries"
+                    : operation.Receivers > 0 ? "change_batch_quantity heard by the service" : "change_batch_quantity heard by nobody");
                 continue;
             }
 
@@ -154,13 +160,26 @@ internal static class Checks
                 continue;
             }
 
-            // A batch's quantity is the one it was created with or one that was sent for it (and, over pub/sub,
-            // heard by a consumer); with nothing lost in a fault-free run, the last one sent.
+            // A batch's quantity is the one it was created with or one that was sent for it (over pub/sub, heard
+            // by a consumer; on the stream, added or maybe added); with nothing lost in a fault-free run, the last one sent.
             var sent = changes[batch.Reference].ToList();
-            var possible = sent.Where(change => !settings.LossyUpstream || change.Receivers is null or > 0).Select(change => change.Qty).Append(operation.Qty).ToHashSet();
+            var heard = sent.Where(change => change.Via == Via.Stream || change.Receivers is null or > 0).ToList();
+            var possible = heard.Select(change => change.Qty).Append(operation.Qty).ToHashSet();
             if (!possible.Contains(batch.Purchased))
             {
-                verdict.LostWrite(operation, "batch quantity never asked for", $"{batch}: created with {operation.Qty}, changes heard: [{string.Join(", ", sent.Where(change => change.Receivers is null or > 0).Select(change => change.Qty))}]");
+                verdict.LostWrite(operation, "batch quantity never asked for", $"{batch}: created with {operation.Qty}, changes heard: [{string.Join(", ", heard.Select(change => change.Qty))}]");
+            }
+            else if (sent.Count > 0 && sent.All(change => change.Via == Via.Stream && change.EntryId is not null))
+            {
+                // Stream entries are kept until acknowledged: whatever the fault, each batch ends at the last entry added for it.
+                var last = sent[^1];
+                if (batch.Purchased != last.Qty || batch.LastChange != last.EntryId)
+                {
+                    verdict.LostWrite(
+                        last,
+                        "inbound stream entry not applied",
+                        $"{batch}: the last entry added was {last}; the batch's last applied entry is {batch.LastChange ?? "none"}; entries: [{string.Join(", ", sent.Select(change => $"{change.EntryId} qty {change.Qty}"))}]");
+                }
             }
             else if (settings.FaultFree && sent.LastOrDefault(change => change.Receivers > 0) is { } last && batch.Purchased != last.Qty)
             {
@@ -262,77 +281,83 @@ internal static class Checks
     private static void CheckDownstream(
         ScenarioPlan plan, List<OutboxRow> outbox, IReadOnlyList<Heard> heard, ILookup<string, DeadLetterRow> deadLetters, CheckSettings settings, Verdict verdict)
     {
-        var mine = heard.Where(message => plan.Owns(message.Sku)).ToList();
-        var byId = mine.Where(message => message.MessageId is not null).GroupBy(message => message.MessageId!).ToDictionary(group => group.Key, group => group.ToList());
         var rows = outbox.Where(row => row.Type is Allocated or LineCancelled).ToDictionary(row => row.MessageId);
-        verdict.Count("downstream messages heard", mine.Count);
+        static string ChannelOf(OutboxRow row) => row.Type == Allocated ? RedisMessaging.Allocated : RedisMessaging.Deallocated;
 
-        foreach (var row in rows.Values)
+        // Each transport the service sends on is a downstream of its own: each must hear every event, once
+        // but for redeliveries; the same event on pub/sub and on the stream is not a duplicate.
+        foreach (var via in settings.Downstream.Order())
         {
-            var channel = row.Type == Allocated ? PubSubMessaging.Allocated : PubSubMessaging.Deallocated;
-            if (!byId.TryGetValue(row.MessageId, out var copies) || copies.All(copy => copy.Channel != channel))
-            {
-                verdict.Undelivered++;
-                verdict.Violation(
-                    deadLetters.Contains(row.MessageId) ? "committed event given up, never heard downstream" : "committed event never heard downstream",
-                    $"{row} on {channel}");
-            }
-        }
+            var transport = RedisMessaging.Name(via);
+            var mine = heard.Where(message => message.Via == via && plan.Owns(message.Sku)).ToList();
+            var byId = mine.Where(message => message.MessageId is not null).GroupBy(message => message.MessageId!).ToDictionary(group => group.Key, group => group.ToList());
+            verdict.Count($"downstream messages heard ({transport})", mine.Count);
 
-        foreach (var message in mine.Where(message => message.MessageId is null))
-        {
-            verdict.Violation("downstream message without a message_id", $"{message.Channel}: {message.Payload}");
-        }
-
-        foreach (var (id, copies) in byId)
-        {
-            if (!rows.TryGetValue(id, out var row))
+            foreach (var row in rows.Values)
             {
-                verdict.Violation("downstream message that no committed event explains", $"{copies[0].Channel}: {copies[0].Payload} (×{copies.Count})");
-                continue;
-            }
-
-            var channel = row.Type == Allocated ? PubSubMessaging.Allocated : PubSubMessaging.Deallocated;
-            foreach (var copy in copies.Where(copy => copy.Channel != channel || copy.OrderId != row.OrderId || copy.Sku != row.Sku || copy.Qty != row.Qty || copy.BatchRef != row.BatchRef))
-            {
-                verdict.Violation("downstream message differs from its event", $"heard on {copy.Channel}: {copy.Payload}; committed: {row}");
-            }
-
-            if (copies.Count > 1)
-            {
-                verdict.Duplicates += copies.Count - 1;
-                if (copies.Any(copy => copy.Payload != copies[0].Payload))
+                if (!byId.TryGetValue(row.MessageId, out var copies) || copies.All(copy => copy.Channel != ChannelOf(row)))
                 {
-                    verdict.Violation("redelivery with other content", $"{id}: {string.Join(" | ", copies.Select(copy => copy.Payload).Distinct())}");
-                }
-
-                if (settings.FaultFree)
-                {
-                    verdict.Violation("published twice in a fault-free run", $"{row} heard ×{copies.Count}");
+                    verdict.Undelivered++;
+                    verdict.Violation(
+                        deadLetters.Contains(row.MessageId) ? "committed event given up, never heard downstream" : "committed event never heard downstream",
+                        $"{row} on {ChannelOf(row)} ({transport})");
                 }
             }
-        }
 
-        // The events of one SKU go out in the order their changes committed: first arrivals follow outbox ids.
-        foreach (var group in mine.Where(message => message.MessageId is not null && rows.ContainsKey(message.MessageId))
-                     .GroupBy(message => (message.Channel, message.Sku)))
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            OutboxRow? previous = null;
-            foreach (var message in group)
+            foreach (var message in mine.Where(message => message.MessageId is null))
             {
-                if (!seen.Add(message.MessageId!))
+                verdict.Violation("downstream message without a message_id", $"{message.Channel} ({transport}): {message.Payload}");
+            }
+
+            foreach (var (id, copies) in byId)
+            {
+                if (!rows.TryGetValue(id, out var row))
                 {
+                    verdict.Violation("downstream message that no committed event explains", $"{copies[0].Channel} ({transport}): {copies[0].Payload} (×{copies.Count})");
                     continue;
                 }
 
-                var row = rows[message.MessageId!];
-                if (previous is not null && row.Id < previous.Id)
+                foreach (var copy in copies.Where(copy => copy.Channel != ChannelOf(row) || copy.OrderId != row.OrderId || copy.Sku != row.Sku || copy.Qty != row.Qty || copy.BatchRef != row.BatchRef))
                 {
-                    verdict.Violation("events of one SKU heard out of commit order", $"on {group.Key.Channel}: {row} arrived after {previous}");
+                    verdict.Violation("downstream message differs from its event", $"heard on {copy.Channel} ({transport}): {copy.Payload}; committed: {row}");
                 }
 
-                previous = row.Id > (previous?.Id ?? long.MinValue) ? row : previous;
+                if (copies.Count > 1)
+                {
+                    verdict.Duplicates += copies.Count - 1;
+                    if (copies.Any(copy => copy.Payload != copies[0].Payload))
+                    {
+                        verdict.Violation("redelivery with other content", $"{id} ({transport}): {string.Join(" | ", copies.Select(copy => copy.Payload).Distinct())}");
+                    }
+
+                    if (settings.FaultFree)
+                    {
+                        verdict.Violation("published twice in a fault-free run", $"{row} heard ×{copies.Count} ({transport})");
+                    }
+                }
+            }
+
+            // The events of one SKU go out in the order their changes committed: first arrivals follow outbox ids.
+            foreach (var group in mine.Where(message => message.MessageId is not null && rows.ContainsKey(message.MessageId))
+                         .GroupBy(message => (message.Channel, message.Sku)))
+            {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                OutboxRow? previous = null;
+                foreach (var message in group)
+                {
+                    if (!seen.Add(message.MessageId!))
+                    {
+                        continue;
+                    }
+
+                    var row = rows[message.MessageId!];
+                    if (previous is not null && row.Id < previous.Id)
+                    {
+                        verdict.Violation("events of one SKU heard out of commit order", $"on {group.Key.Channel} ({transport}): {row} arrived after {previous}");
+                    }
+
+                    previous = row.Id > (previous?.Id ?? long.MinValue) ? row : previous;
+                }
             }
         }
     }
@@ -406,20 +431,33 @@ internal static class Checks
         }
 
         // Pub/sub messages the service took but could not apply (it retries an outage of the database, then
-        // keeps them as dead letters); none in a fault-free run.
-        var inbound = deadLetters.Where(letter => letter.Source.StartsWith("redis:", StringComparison.Ordinal) && letter.Payload.Contains(plan.Prefix + "-", StringComparison.Ordinal)).ToList();
+        // keeps them as dead letters); none in a fault-free run. A stream entry waits out an outage pending,
+        // and the harness sends none the service may refuse: none ever.
+        var inbound = deadLetters.Where(letter => letter.Source.StartsWith("redis", StringComparison.Ordinal) && letter.Payload.Contains(plan.Prefix + "-", StringComparison.Ordinal)).ToList();
         verdict.Count("inbound dead letters", inbound.Count);
-        if (settings.FaultFree)
+        foreach (var letter in inbound.Where(letter => settings.FaultFree || letter.Source.StartsWith("redis-stream:", StringComparison.Ordinal)))
         {
-            foreach (var letter in inbound)
-            {
-                verdict.Violation("inbound dead letter in a fault-free run", $"#{letter.Id} {letter.Source}: {letter.Error}; {letter.Payload}");
-            }
+            verdict.Violation($"inbound dead letter{(settings.FaultFree ? " in a fault-free run" : " of a stream entry")}", $"#{letter.Id} {letter.Source}: {letter.Error}; {letter.Payload}");
         }
 
         foreach (var row in outbox.Where(row => row.DispatchedAt is null).Take(5))
         {
             verdict.Violation("still in the outbox after the drain", row.ToString());
+        }
+    }
+
+    /// <summary>Once the outbox drained, every inbound stream entry was handed to a consumer of the service's group and acknowledged (<c>XPENDING</c> 0).</summary>
+    private static void CheckInboundStream(InboundStreamState? state, Verdict verdict)
+    {
+        if (state is null)
+        {
+            return;
+        }
+
+        verdict.Count("inbound stream pending at the end", state.Pending);
+        if (!state.Settled)
+        {
+            verdict.Violation("inbound stream entries not all acknowledged", $"{RedisMessaging.Inbound}, group {RedisMessaging.ServiceGroup}: {state}");
         }
     }
 
@@ -442,7 +480,12 @@ internal static class Checks
         foreach (var order in orders)
         {
             var (name, http) = client.Instances[reads++ % client.Instances.Count];
-            using var response = await http.GetAsync($"/allocations/{Uri.EscapeDataString(order)}");
+            using var response = await GetAsync(http, $"/allocations/{Uri.EscapeDataString(order)}", name, verdict);
+            if (response is null)
+            {
+                continue;
+            }
+
             var expected = byOrder[order].Select(line => $"{line.Sku}→{batchById[line.BatchId].Reference}").Order(StringComparer.Ordinal).ToList();
             List<string> actual = [];
             if (response.StatusCode == HttpStatusCode.OK)
@@ -467,7 +510,12 @@ internal static class Checks
         foreach (var sku in plan.Skus)
         {
             var (name, http) = client.Instances[reads++ % client.Instances.Count];
-            using var response = await http.GetAsync($"/products/{Uri.EscapeDataString(sku)}");
+            using var response = await GetAsync(http, $"/products/{Uri.EscapeDataString(sku)}", name, verdict);
+            if (response is null)
+            {
+                continue;
+            }
+
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 verdict.Violation("read model unreadable", $"GET /products/{sku} on {name} answered {(int)response.StatusCode}");
@@ -486,5 +534,18 @@ internal static class Checks
         }
 
         verdict.Count("read model requests", reads);
+    }
+
+    private static async Task<HttpResponseMessage?> GetAsync(HttpClient http, string path, string instance, Verdict verdict)
+    {
+        try
+        {
+            return await http.GetAsync(path);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            verdict.Violation("read model unreadable", $"GET {path} on {instance}: {exception.GetBaseException().Message}");
+            return null;
+        }
     }
 }

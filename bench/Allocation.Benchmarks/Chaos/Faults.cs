@@ -58,7 +58,7 @@ internal sealed record Fault(string Key, string Name, Func<Rig, History, ChaosTi
         yield return new Fault("smtp", "SMTP 4xx, down, 5xx", SmtpAsync);
         if (rig.Postgres is { CanRestart: true })
         {
-            yield return new Fault("postgres", "PostgreSQL restart (fast)", PostgresAsync);
+            yield return new Fault("postgres", "PostgreSQL stopped and started", PostgresAsync);
         }
     }
 
@@ -131,16 +131,23 @@ internal sealed record Fault(string Key, string Name, Func<Rig, History, ChaosTi
         return 3;
     }
 
+    // A real outage, not only a restart: stopped (every connection cut, a clean shutdown), a few seconds
+    // down (writes answer 503, stream entries stay pending, the lead is lost), started again.
     private static async Task<int> PostgresAsync(Rig rig, History history, ChaosTiming timing, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var outage = TimeSpan.FromSeconds(Math.Clamp(timing.Load.TotalSeconds * 0.15, 1, 4));
         for (var i = 0; i < timing.Repeats; i++)
         {
             await WaitUntil(clock, At(timing, i), cancellationToken);
-            history.Fault("pg_ctl -m fast restart");
-            var restart = Stopwatch.StartNew();
-            await Task.Run(rig.Postgres!.Restart, cancellationToken);
-            history.Fault($"PostgreSQL back after {restart.Elapsed.TotalSeconds:0.0} s");
+            history.Fault("pg_ctl -m fast stop");
+            var down = Stopwatch.StartNew();
+            await Task.Run(rig.Postgres!.StopServer, cancellationToken);
+            history.Fault($"PostgreSQL stopped after {down.Elapsed.TotalSeconds:0.0} s");
+            await Task.Delay(outage, cancellationToken);
+            history.Fault("pg_ctl start");
+            await Task.Run(rig.Postgres!.StartServer, CancellationToken.None);
+            history.Fault($"PostgreSQL back, {down.Elapsed.TotalSeconds:0.0} s after the stop began");
         }
 
         return timing.Repeats;

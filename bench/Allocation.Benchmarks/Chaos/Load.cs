@@ -3,7 +3,8 @@ using System.Text.Json;
 
 namespace Allocation.Benchmarks.Chaos;
 
-internal sealed record PlannedBatch(string Reference, string Sku, int Qty, string? Eta);
+/// <param name="Via">How its quantity changes are sent: over pub/sub or the inbound stream.</param>
+internal sealed record PlannedBatch(string Reference, string Sku, int Qty, string? Eta, Via Via);
 
 /// <summary>
 /// The stock of one scenario: SKUs and batches of its own (named after the scenario, so that its rows,
@@ -11,7 +12,8 @@ internal sealed record PlannedBatch(string Reference, string Sku, int Qty, strin
 /// </summary>
 internal sealed class ScenarioPlan
 {
-    public ScenarioPlan(string prefix, int skus, Random random)
+    /// <param name="transports">What the service reads: with both, every other batch gets its changes over the stream.</param>
+    public ScenarioPlan(string prefix, int skus, IReadOnlySet<Via> transports, Random random)
     {
         Prefix = prefix;
         for (var s = 0; s < skus; s++)
@@ -22,9 +24,12 @@ internal sealed class ScenarioPlan
             var count = 1 + random.Next(3);
             for (var b = 0; b < count; b++)
             {
-                var qty = scarce ? random.Next(0, 6) : random.Next(15, 90);
+                // Plenty of stock, so that most SKUs run out late if at all and out-of-stock answers (each an
+                // e-mail, which the service sends one at a time) stay a share of the load rather than most of it.
+                var qty = scarce ? random.Next(0, 6) : random.Next(50, 200);
                 string? eta = b == 0 && random.Next(2) == 0 ? null : $"2030-{1 + random.Next(12):00}-{1 + random.Next(28):00}";
-                Batches.Add(new PlannedBatch($"{prefix}-b{s:00}-{b}", sku, qty, eta));
+                var via = transports.Count == 2 ? (Batches.Count % 2 == 0 ? Via.Stream : Via.PubSub) : transports.Single();
+                Batches.Add(new PlannedBatch($"{prefix}-b{s:00}-{b}", sku, qty, eta, via));
             }
         }
     }
@@ -146,7 +151,7 @@ internal sealed class ServiceClient : IDisposable
 /// The load of one scenario, all at once: allocators (many SKUs, some running out), a canceller of lines
 /// it saw allocated, and batch changes over Redis; bounded by time and by count.
 /// </summary>
-internal sealed class Load(ScenarioPlan plan, ServiceClient client, IUpstream upstream, History history, ChaosTiming timing, int seed)
+internal sealed class Load(ScenarioPlan plan, ServiceClient client, RedisMessaging upstream, History history, ChaosTiming timing, int seed)
 {
     private const int Allocators = 6;
     private readonly List<Operation> _allocated = [];
@@ -267,12 +272,12 @@ internal sealed class Load(ScenarioPlan plan, ServiceClient client, IUpstream up
 
             // Mostly shrinking (lines are deallocated and allocated again), sometimes growing.
             var qty = random.Next(0, Math.Max(4, batch.Qty * 5 / 4));
-            var operation = new Operation(OperationKind.ChangeBatchQuantity, null, batch.Sku, qty, batch.Reference);
+            var operation = new Operation(OperationKind.ChangeBatchQuantity, null, batch.Sku, qty, batch.Reference, batch.Via);
             history.Add(operation);
             try
             {
-                operation.Receivers = await upstream.ChangeBatchQuantityAsync(batch.Reference, qty);
-                operation.Attempts.Add(new Attempt(0, null, "published", "redis", history.Now));
+                (operation.Receivers, operation.EntryId) = await upstream.ChangeBatchQuantityAsync(batch.Reference, qty, batch.Via);
+                operation.Attempts.Add(new Attempt(0, null, batch.Via == Via.Stream ? "added" : "published", "redis", history.Now));
             }
             catch (Exception exception) when (exception is StackExchange.Redis.RedisException or TimeoutException)
             {

@@ -5,7 +5,8 @@ using Npgsql;
 
 namespace Allocation.Benchmarks.Chaos;
 
-internal sealed record BatchRow(long Id, string Reference, string Sku, int Purchased, int Allocated);
+/// <param name="LastChange">The id of the last inbound stream entry applied to the batch, if any.</param>
+internal sealed record BatchRow(long Id, string Reference, string Sku, int Purchased, int Allocated, string? LastChange);
 
 internal sealed record LineRow(long Id, string OrderId, string Sku, int Qty, long BatchId);
 
@@ -48,8 +49,9 @@ internal sealed class TableReader(Func<DbConnection> open)
 
         // One snapshot for all four tables, so that batches, lines and events agree with each other.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
-        var batches = await QueryAsync(connection, transaction, "SELECT id, reference, sku, purchased_quantity, allocated_quantity FROM batches", row =>
-            new BatchRow(row.GetInt64(0), row.GetString(1), row.GetString(2), Convert.ToInt32(row.GetValue(3)), Convert.ToInt32(row.GetValue(4))));
+        var batches = await QueryAsync(connection, transaction, "SELECT id, reference, sku, purchased_quantity, allocated_quantity, last_change FROM batches", row =>
+            new BatchRow(
+                row.GetInt64(0), row.GetString(1), row.GetString(2), Convert.ToInt32(row.GetValue(3)), Convert.ToInt32(row.GetValue(4)), row.IsDBNull(5) ? null : row.GetString(5)));
         var lines = await QueryAsync(connection, transaction, "SELECT id, orderid, sku, qty, batch_id FROM allocations", row =>
             new LineRow(row.GetInt64(0), row.GetString(1), row.GetString(2), Convert.ToInt32(row.GetValue(3)), row.GetInt64(4)));
         var outbox = await QueryAsync(

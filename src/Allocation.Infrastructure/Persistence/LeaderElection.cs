@@ -44,6 +44,11 @@ public sealed partial class LeaderElection(ISqlDatabase database, ILogger<Leader
     /// Runs <paramref name="work"/> each time this instance leads, with a token cancelled when the lead
     /// is lost or the host stops; returns when the host stops.
     /// </summary>
+    /// <remarks>
+    /// Work that fails (the database went away under it, which is also how the lead is often lost) is
+    /// logged and started again once this instance leads, after <see cref="RetryInterval"/>: it never
+    /// ends the loop, which would stop the host.
+    /// </remarks>
     public async Task WhileLeadingAsync(Func<CancellationToken, Task> work, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -65,6 +70,19 @@ public sealed partial class LeaderElection(ISqlDatabase database, ILogger<Leader
             }
             catch (OperationCanceledException) when (leading.IsCancellationRequested)
             {
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                if (lost.IsCancellationRequested)
+                {
+                    LogWorkEndedWithLead(exception.Message);
+                }
+                else
+                {
+                    LogWorkFailed(exception);
+                }
+
+                await DelayAsync(RetryInterval, stoppingToken);
             }
         }
     }
@@ -148,6 +166,12 @@ public sealed partial class LeaderElection(ISqlDatabase database, ILogger<Leader
 
     [LoggerMessage(LogLevel.Warning, "This instance lost the lead ({Database}); it stops dispatching and seeks the lead again")]
     private partial void LogLost(string database);
+
+    [LoggerMessage(LogLevel.Warning, "Work of the lead ended as the lead was lost: {Reason}; it starts again once this instance leads")]
+    private partial void LogWorkEndedWithLead(string reason);
+
+    [LoggerMessage(LogLevel.Error, "Work of the lead failed; it starts again shortly, while this instance leads")]
+    private partial void LogWorkFailed(Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "Could not seek the lead: {Reason}; trying again")]
     private partial void LogCannotElect(string reason);

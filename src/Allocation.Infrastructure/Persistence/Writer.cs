@@ -273,7 +273,11 @@ public sealed partial class Writer : IAsyncDisposable
                 LogGroupRetriedAlone(exception, members.Count);
                 try
                 {
-                    Execute(connection, "ROLLBACK");
+                    // A connection the server ended (a restart) cannot even be told to roll back; it is dropped below.
+                    if (connection.State == System.Data.ConnectionState.Open)
+                    {
+                        Execute(connection, "ROLLBACK");
+                    }
                 }
                 catch (DbException)
                 {
