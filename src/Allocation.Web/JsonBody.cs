@@ -9,8 +9,8 @@ namespace Allocation.Web;
 /// <summary>
 /// Reads a write's JSON body into its request record. What is not one is refused with what a person can
 /// act on, found from the bytes and the record's JSON contract rather than from the serializer's messages:
-/// no body, bytes that are not UTF-8, text that is not JSON, JSON that is not an object, and each missing
-/// key or value of the wrong type by its field name. Every refusal is an <see cref="InvalidInputException"/>,
+/// no body, bytes that are not UTF-8, text that is not JSON, JSON that is not an object, and each missing,
+/// repeated or wrongly typed key by its field name. Every refusal is an <see cref="InvalidInputException"/>,
 /// answered where every other invalid input is (<see cref="Problems.For"/>).
 /// </summary>
 internal static class JsonBody
@@ -55,7 +55,14 @@ internal static class JsonBody
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var property in contract.Properties)
         {
-            if (!root.TryGetProperty(property.Name, out var value))
+            // The serializer reads every occurrence of a key, the check below only the last: a field given twice is
+            // refused rather than read one way and checked another.
+            var occurrences = root.EnumerateObject().Count(member => member.NameEquals(property.Name));
+            if (occurrences > 1)
+            {
+                errors[property.Name] = [$"'{property.Name}' must be given once; it is given {occurrences} times."];
+            }
+            else if (!root.TryGetProperty(property.Name, out var value))
             {
                 if (property.IsRequired)
                 {

@@ -7,7 +7,8 @@ namespace Allocation.Testing;
 /// A real PostgreSQL for tests: <c>POSTGRES_URL</c> (an Npgsql connection string or a postgres:// URL) when
 /// set, else a throwaway cluster started from the local PostgreSQL binaries (initdb into a temporary
 /// folder, as the <c>postgres</c> user when running as root), else none, with the reason, so that the
-/// tests needing it are reported as skipped. Each test gets a database of its own.
+/// tests needing it are reported as skipped. Each test gets a database of its own. <c>SKIP_POSTGRES=1</c>
+/// skips them even when a server could be had (mutation runs, where every PostgreSQL test would multiply the time).
 /// </summary>
 public sealed class PostgresTestServer : IAsyncDisposable
 {
@@ -30,6 +31,7 @@ public sealed class PostgresTestServer : IAsyncDisposable
     /// <summary>The server every test of the process shares, started on first use and stopped when the process ends.</summary>
     public static async Task<PostgresTestServer> SharedAsync()
     {
+        IgnoreWhenSkipped();
         var (server, reason) = await Shared.Value;
         if (server is null)
         {
@@ -42,6 +44,7 @@ public sealed class PostgresTestServer : IAsyncDisposable
     /// <summary>A server of the test's own, which it may stop and start again; null (the test is skipped) without binaries.</summary>
     public static async Task<PostgresTestServer> StartOwnAsync()
     {
+        IgnoreWhenSkipped();
         var binaries = FindBinaries();
         if (binaries is null)
         {
@@ -99,6 +102,14 @@ public sealed class PostgresTestServer : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    private static void IgnoreWhenSkipped()
+    {
+        if (Environment.GetEnvironmentVariable("SKIP_POSTGRES") is "1" or "true")
+        {
+            NUnit.Framework.Assert.Ignore("PostgreSQL tests are skipped: SKIP_POSTGRES is set.");
         }
     }
 

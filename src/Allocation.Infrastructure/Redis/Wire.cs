@@ -36,7 +36,22 @@ internal static class Wire
     {
         using var document = Parse(payload);
         var root = document.RootElement;
-        return new ChangeBatchQuantity(RequiredString(root, "batchref"), RequiredInt(root, "qty"));
+        var command = new ChangeBatchQuantity(RequiredString(root, "batchref"), RequiredInt(root, "qty"));
+
+        // The reader checks UTF-8 only in what it decodes, so a broken byte elsewhere (an ignored field, a key)
+        // would pass: a payload is JSON only if all of it is UTF-8 (RFC 8259), as an HTTP body must be.
+        if (System.Text.Unicode.Utf8.IsValid(payload.Span))
+        {
+            return command;
+        }
+
+        var valid = 0;
+        while (System.Text.Rune.DecodeFromUtf8(payload.Span[valid..], out _, out var consumed) is OperationStatus.Done)
+        {
+            valid += consumed;
+        }
+
+        throw new InvalidMessageException($"payload is not valid UTF-8 (byte {valid + 1} is not)");
     }
 
     private static JsonDocument Parse(ReadOnlyMemory<byte> payload)

@@ -53,6 +53,18 @@ public class MalformedInputTests : ApiFixture
         await NothingWasAllocatedAsync();
     }
 
+    [TestCase("""{"orderid": 42, "sku": "RED-CHAIR", "qty": 3, "orderid": "order-1"}""", "orderid")]
+    [TestCase("""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": null, "qty": 3}""", "qty")]
+    [TestCase("""{"orderid": "order-1", "sku": "RED-CHAIR", "qty": 3, "qty": 3}""", "qty")]
+    public async Task AFieldGivenTwiceIsRejected(string body, string field)
+    {
+        var response = await Client.PostJsonAsync("/allocate", body);
+
+        var problem = await response.ShouldBeInvalidAsync(field);
+        problem.GetProperty("errors").GetProperty(field)[0].GetString().ShouldBe($"'{field}' must be given once; it is given 2 times.");
+        await NothingWasAllocatedAsync();
+    }
+
     [Test]
     public async Task AnEmptyObjectNamesEveryMissingField()
     {

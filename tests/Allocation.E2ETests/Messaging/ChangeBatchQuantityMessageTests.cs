@@ -100,6 +100,22 @@ public class ChangeBatchQuantityMessageTests
     }
 
     [Test]
+    public async Task APayloadWithBytesThatAreNotUtf8IsDeadLetteredEvenWhereTheyAreInAnIgnoredField()
+    {
+        await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);
+        await _upstream.WaitUntilHeardAsync(_app);
+        byte[] payload = [.. System.Text.Encoding.UTF8.GetBytes($$"""{"batchref": "{{Earlier}}", "qty": 5, "note": "caf"""), 0xE9, .. "\"}"u8];
+
+        await _upstream.PublishAsync(_app.InboundChannel, payload);
+
+        await Eventually.Until(() => Task.FromResult(_app.Database.DeadLetters().Count), count => count == 1, "the dead letter");
+        var deadLetter = _app.Database.DeadLetters().ShouldHaveSingleItem();
+        deadLetter.Bytes.ShouldBe(payload);
+        deadLetter.Error.ShouldContain("UTF-8");
+        (await _client.BatchOfAsync(Order, Sku)).ShouldBe(Earlier);
+    }
+
+    [Test]
     public async Task UnknownExtraFieldsAreIgnored()
     {
         await _client.PlaceOrderInEarlierOfTwoBatchesAsync(Order, Sku, Earlier, Later);

@@ -31,6 +31,10 @@ public sealed class RedisStreams : IAsyncDisposable
     public async Task<string> AddAsync(string stream, string payload, string? id = null) =>
         (await Database.StreamAddAsync(stream, "payload", payload, id is null ? (RedisValue?)null : id))!;
 
+    /// <summary>Appends an entry whose <c>payload</c> field holds raw bytes, which need not be text; returns its id.</summary>
+    public async Task<string> AddAsync(string stream, byte[] payload) =>
+        (await Database.StreamAddAsync(stream, "payload", payload))!;
+
     /// <summary>Appends an entry with the fields given, which need not include <c>payload</c>.</summary>
     public async Task<string> AddFieldsAsync(string stream, params (string Name, string Value)[] fields) =>
         (await Database.StreamAddAsync(stream, [.. fields.Select(field => new NameValueEntry(field.Name, field.Value))]))!;

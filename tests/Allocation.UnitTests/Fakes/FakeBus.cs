@@ -4,6 +4,7 @@ using Allocation.Domain;
 using Allocation.Web;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Allocation.UnitTests.Fakes;
 
@@ -21,10 +22,13 @@ public sealed class FakeBus : IAsyncDisposable
     public FakeBus(params Product[] products)
     {
         UnitOfWork = new FakeUnitOfWork(products);
-        var services = new ServiceCollection().AddLogging().AddAllocationBus();
+        var services = new ServiceCollection().AddLogging(logging => logging.AddProvider(Log).SetMinimumLevel(LogLevel.Trace)).AddAllocationBus();
         services.AddSingleton<IUnitOfWork>(UnitOfWork);
         services.AddSingleton<IEventPublisher>(Publisher);
         services.AddSingleton<INotifier>(Notifier);
+        services.AddSingleton<IReadModel>(ReadModel);
+        services.AddSingleton<IDeadLetters>(DeadLetters);
+        services.AddSingleton<IReplayer>(Replayer);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 
@@ -34,12 +38,34 @@ public sealed class FakeBus : IAsyncDisposable
 
     public FakeNotifier Notifier { get; } = new();
 
+    public FakeReadModel ReadModel { get; } = new();
+
+    public FakeDeadLetters DeadLetters { get; } = new();
+
+    /// <summary>The one replayer, for dead letters of <c>redis:change_batch_quantity</c>.</summary>
+    public FakeReplayer Replayer { get; } = new("redis:change_batch_quantity");
+
+    public FakeLog Log { get; } = new();
+
     public IReadOnlyList<DispatchedEvent> Dispatched => _dispatched;
 
     public async Task<TResponse> SendAsync<TResponse>(ICommand<TResponse> command)
     {
         await using var scope = _services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ISender>().Send(command);
+    }
+
+    /// <summary>Sends a query or request in a scope of its own.</summary>
+    public async Task<TResponse> AskAsync<TResponse>(IRequest<TResponse> request)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(request);
+    }
+
+    public async Task<TResponse> AskAsync<TResponse>(IQuery<TResponse> query)
+    {
+        await using var scope = _services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ISender>().Send(query);
     }
 
     public async Task SendAsync(ICommand command)

@@ -17,6 +17,9 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
     /// <summary>How many of the next commits fail as if another writer got there first.</summary>
     public int ConflictingCommits { get; set; }
 
+    /// <summary>Thrown by every commit while set, as a store that cannot take writes would.</summary>
+    public Exception? CommitFailure { get; set; }
+
     public int CommitAttempts { get; private set; }
 
     public int Commits { get; private set; }
@@ -46,6 +49,11 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
     public ValueTask CommitAsync(CancellationToken cancellationToken)
     {
         CommitAttempts++;
+        if (CommitFailure is not null)
+        {
+            throw CommitFailure;
+        }
+
         if (ConflictingCommits > 0)
         {
             ConflictingCommits--;

@@ -39,7 +39,12 @@ public static class StepGenerators
         var reference = OneOf(pools.References);
         var order = OneOf(pools.Orders);
 
-        var add = Gen.Select(reference, sku, Gen.Int[0, 12], Eta, (r, s, qty, eta) => (Step)new AddBatch(r, s, qty, eta));
+        var anyBatch = Gen.Select(reference, sku, Gen.Int[0, 12], Eta, (r, s, qty, eta) => (Step)new AddBatch(r, s, qty, eta));
+
+        // Random details rarely repeat a batch exactly; a reference's usual details make a re-post of the same batch common.
+        var usualBatch = Gen.Int[0, pools.References.Length - 1].Select(index => (Step)new AddBatch(
+            pools.References[index], pools.Skus[index % pools.Skus.Length], 4 + (3 * index % 9), index % 3 == 0 ? null : Today.AddDays(index % 3)));
+        var add = Gen.Frequency((2, anyBatch), (1, usualBatch));
         var allocate = Gen.Select(order, Gen.Frequency((6, sku), (1, anySku)), Gen.Int[1, 8], (o, s, qty) => (Step)new AllocateLine(o, s, qty));
         var change = Gen.Select(reference, Gen.Int[0, 12], ChangeIds, (r, qty, id) => (Step)new ChangeQuantity(r, qty, id));
         var cancel = Gen.Select(order, pools.CancelsOfUnknownSkus ? Gen.Frequency((6, sku), (1, anySku)) : sku, (o, s) => (Step)new CancelLine(o, s));
