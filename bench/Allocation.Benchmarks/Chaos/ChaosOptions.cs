@@ -40,10 +40,14 @@ internal sealed record ChaosOptions(bool Quick, string Provider, IReadOnlySet<Vi
 
     public bool Includes(string fault) => Only is null || Only.Contains(fault);
 
-    /// <summary>How long and how much: a full run stays within about ten minutes on two cores, a quick one within two.</summary>
+    /// <summary>
+    /// How long and how much: on two shared cores a quick run takes about four minutes with both providers;
+    /// a full one about two minutes a scenario, most of it the drain (thousands of out-of-stock e-mails,
+    /// which the service sends one at a time), bounded at four.
+    /// </summary>
     public ChaosTiming Timing => Quick
         ? new ChaosTiming(Load: TimeSpan.FromSeconds(7), MaxAllocations: 700, Repeats: 1, Skus: 12, Drain: TimeSpan.FromSeconds(45))
-        : new ChaosTiming(Load: TimeSpan.FromSeconds(30), MaxAllocations: 4_000, Repeats: 2, Skus: 24, Drain: TimeSpan.FromSeconds(90));
+        : new ChaosTiming(Load: TimeSpan.FromSeconds(30), MaxAllocations: 4_000, Repeats: 2, Skus: 24, Drain: TimeSpan.FromSeconds(240));
 
     private static string Next(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value. {Usage}");

@@ -230,7 +230,7 @@ internal static class ChaosRun
         Console.WriteLine($"  {fault.Name} ({prefix})");
         var clock = Stopwatch.StartNew();
         var history = new History();
-        var plan = new ScenarioPlan(prefix, timing.Skus, messaging.Transports, new Random(seed));
+        var plan = new ScenarioPlan(prefix, timing, messaging.Transports, new Random(seed));
         var load = new Load(plan, client, messaging, history, timing, seed);
         await load.AddBatchesAsync(CancellationToken.None);
 

@@ -13,10 +13,13 @@ internal sealed record PlannedBatch(string Reference, string Sku, int Qty, strin
 internal sealed class ScenarioPlan
 {
     /// <param name="transports">What the service reads: with both, every other batch gets its changes over the stream.</param>
-    public ScenarioPlan(string prefix, int skus, IReadOnlySet<Via> transports, Random random)
+    public ScenarioPlan(string prefix, ChaosTiming timing, IReadOnlySet<Via> transports, Random random)
     {
         Prefix = prefix;
-        for (var s = 0; s < skus; s++)
+
+        // Units the allocators ask of one SKU, if each got its share of the allocations (3.5 units a line).
+        var demand = timing.MaxAllocations * 3.5 / timing.Skus;
+        for (var s = 0; s < timing.Skus; s++)
         {
             var sku = $"{prefix}-SKU{s:00}";
             Skus.Add(sku);
@@ -24,9 +27,10 @@ internal sealed class ScenarioPlan
             var count = 1 + random.Next(3);
             for (var b = 0; b < count; b++)
             {
-                // Plenty of stock, so that most SKUs run out late if at all and out-of-stock answers (each an
-                // e-mail, which the service sends one at a time) stay a share of the load rather than most of it.
-                var qty = scarce ? random.Next(0, 6) : random.Next(50, 200);
+                // About as much stock as is asked for (two batches a SKU on average), so that most SKUs run out
+                // late if at all and out-of-stock answers (each an e-mail, which the service sends one at a time)
+                // stay a share of the load rather than most of it, in a quick run as in a full one.
+                var qty = scarce ? random.Next(0, 6) : random.Next((int)(demand * 0.2), (int)(demand * 0.8));
                 string? eta = b == 0 && random.Next(2) == 0 ? null : $"2030-{1 + random.Next(12):00}-{1 + random.Next(28):00}";
                 var via = transports.Count == 2 ? (Batches.Count % 2 == 0 ? Via.Stream : Via.PubSub) : transports.Single();
                 Batches.Add(new PlannedBatch($"{prefix}-b{s:00}-{b}", sku, qty, eta, via));
