@@ -36,7 +36,7 @@ public class HealthTests
         var report = await ReadinessAsync(client, HttpStatusCode.OK);
 
         report.GetProperty("status").GetString().ShouldBe("Healthy");
-        Statuses(report).ShouldBe(["database Healthy", "inbound Healthy", "outbox Healthy", "redis Healthy"]);
+        Statuses(report).ShouldBe(["database Healthy", "inbound Healthy", "inbound_streams Healthy", "outbox Healthy", "redis Healthy"]);
         report.GetProperty("checks").GetProperty("outbox").GetProperty("data").GetProperty("pending").GetInt64().ShouldBe(0);
     }
 
@@ -52,7 +52,7 @@ public class HealthTests
 
         var report = await ReadinessAsync(client, HttpStatusCode.ServiceUnavailable);
         report.GetProperty("status").GetString().ShouldBe("Unhealthy");
-        Statuses(report).ShouldBe(["database Healthy", "inbound Unhealthy", "outbox Healthy", "redis Unhealthy"]);
+        Statuses(report).ShouldBe(["database Healthy", "inbound Unhealthy", "inbound_streams Healthy", "outbox Healthy", "redis Unhealthy"]);
         (await client.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
@@ -69,7 +69,7 @@ public class HealthTests
         await redis.StartAgainAsync();
 
         var report = await ReadinessAsync(client, HttpStatusCode.OK);
-        Statuses(report).ShouldBe(["database Healthy", "inbound Healthy", "outbox Healthy", "redis Healthy"]);
+        Statuses(report).ShouldBe(["database Healthy", "inbound Healthy", "inbound_streams Healthy", "outbox Healthy", "redis Healthy"]);
     }
 
     [Test]
