@@ -13,6 +13,8 @@ public readonly record struct ChangeId(long Milliseconds, long Sequence) : IComp
     {
         id = default;
         var dash = text?.IndexOf('-', StringComparison.Ordinal) ?? -1;
+
+        // Stryker disable once Equality : a dash first leaves no milliseconds, which fail to parse, so "dash < 0" answers the same
         if (dash <= 0
             || !long.TryParse(text.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
             || !long.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))

@@ -42,7 +42,9 @@ public class BatchTests
     {
         var lines = new[] { new OrderLine("order-1", Sku, 4), new OrderLine("order-2", Sku, 4) };
 
-        Should.Throw<ArgumentException>(() => Batch.Restore("batch-1", Sku, 20, null, allocatedQuantity: 7, lines));
+        var error = Should.Throw<ArgumentException>(() => Batch.Restore("batch-1", Sku, 20, null, allocatedQuantity: 7, lines));
+
+        error.Message.ShouldStartWith("The loaded lines of batch batch-1 exceed its allocated quantity.");
     }
 
     [Test]

@@ -153,8 +153,9 @@ public class ProductTests
     {
         var product = ProductWith(("batch-1", 10, null));
 
-        Should.Throw<ArgumentException>(() => product.Allocate(new OrderLine("order-1", "BLUE-VASE", 1)));
+        var error = Should.Throw<ArgumentException>(() => product.Allocate(new OrderLine("order-1", "BLUE-VASE", 1)));
 
+        error.Message.ShouldStartWith($"Line for sku BLUE-VASE cannot be allocated to product {Sku}.");
         product.Batches[0].AvailableQuantity.ShouldBe(10);
         product.Events.ShouldBeEmpty();
     }
@@ -197,6 +198,8 @@ public class ProductTests
         var conflict = Should.Throw<BatchConflictException>(() => product.AddBatch("batch-1", qty, inWarehouse ? null : Tomorrow));
 
         conflict.Reference.ShouldBe("batch-1");
+        (conflict.Status, conflict.Title).ShouldBe((409, "Conflicting batch"));
+        conflict.Message.ShouldBe($"Batch batch-1 already exists for sku {Sku} with qty 20 and eta 2025-06-02");
         product.Batches.Count.ShouldBe(1);
         product.Batches[0].PurchasedQuantity.ShouldBe(20);
         product.Batches[0].Eta.ShouldBe(Tomorrow);
@@ -239,8 +242,9 @@ public class ProductTests
         var product = ProductWith(("batch-1", 20, null));
         var version = product.VersionNumber;
 
-        product.ChangeBatchQuantity("batch-1", 20);
+        var applied = product.ChangeBatchQuantity("batch-1", 20);
 
+        applied.ShouldBeTrue();
         product.VersionNumber.ShouldBe(version);
         product.Events.ShouldBeEmpty();
     }
@@ -273,6 +277,7 @@ public class ProductTests
         var exception = Should.Throw<UnknownBatchException>(() => product.ChangeBatchQuantity("batch-9", 5));
 
         exception.Reference.ShouldBe("batch-9");
+        (exception.Status, exception.Title, exception.Message).ShouldBe((404, "Unknown batch", "Unknown batch batch-9"));
         product.Batches[0].PurchasedQuantity.ShouldBe(20);
     }
 
@@ -342,7 +347,9 @@ public class ProductTests
         var batch = Batch.Restore("batch-1", Sku, 20, null, allocatedQuantity: 20, [new OrderLine("order-10", Sku, 2)]);
         var product = new Product(Sku, [batch]);
 
-        Should.Throw<InvalidOperationException>(() => product.ChangeBatchQuantity("batch-1", 10));
+        var error = Should.Throw<InvalidOperationException>(() => product.ChangeBatchQuantity("batch-1", 10));
+
+        error.Message.ShouldStartWith("Batch batch-1 is over-allocated but none of its lines were loaded");
     }
 
     [Test]
@@ -350,7 +357,10 @@ public class ProductTests
     {
         var batches = new[] { new Batch("batch-1", Sku, 10, null), new Batch("batch-2", "BLUE-VASE", 10, null) };
 
-        Should.Throw<ArgumentException>(() => new Product(Sku, batches));
+        var error = Should.Throw<ArgumentException>(() => new Product(Sku, batches));
+
+        error.ParamName.ShouldBe("batches");
+        error.Message.ShouldStartWith($"Every batch of product {Sku} must be for that SKU.");
     }
 
     [Test]

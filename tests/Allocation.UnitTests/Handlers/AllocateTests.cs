@@ -33,7 +33,7 @@ public class AllocateTests : BusFixture
     {
         var exception = await Should.ThrowAsync<InvalidSkuException>(() => Bus.SendAsync(new Allocate("order-1", "NONEXISTENT", 1)));
 
-        exception.Message.ShouldBe("Invalid sku NONEXISTENT");
+        (exception.Status, exception.Title, exception.Message).ShouldBe((400, "Invalid sku", "Invalid sku NONEXISTENT"));
         Bus.UnitOfWork.CommittedEvents.ShouldBeEmpty();
     }
 
@@ -43,6 +43,7 @@ public class AllocateTests : BusFixture
         var exception = await Should.ThrowAsync<OutOfStockException>(() => Bus.SendAsync(new Allocate("order-1", "COMPLICATED-LAMP", 11)));
 
         exception.Sku.ShouldBe("COMPLICATED-LAMP");
+        (exception.Status, exception.Title, exception.Message).ShouldBe((409, "Out of stock", "Out of stock for sku COMPLICATED-LAMP"));
         Bus.UnitOfWork.CommittedEvents.ShouldBe([new OutOfStock("COMPLICATED-LAMP")]);
         Bus.UnitOfWork.Repository.Stored("COMPLICATED-LAMP")!.Batches[0].AvailableQuantity.ShouldBe(10);
     }

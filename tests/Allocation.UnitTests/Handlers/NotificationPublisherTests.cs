@@ -1,5 +1,7 @@
 using Allocation.Application.Bus;
+using Allocation.Application.Ports;
 using Allocation.Domain;
+using Microsoft.Extensions.Logging;
 
 namespace Allocation.UnitTests.Handlers;
 
@@ -33,6 +35,42 @@ public class NotificationPublisherTests : BusFixture
         var thrown = await Should.ThrowAsync<IOException>(() => Bus.PublishAsync(new OutOfStock("RED-CHAIR"), "message-1"));
 
         thrown.ShouldBeSameAs(failure);
+    }
+
+    [Test]
+    public async Task AFailingHandlerIsLoggedAsAWarningNamingItAndTheEvent()
+    {
+        var failure = new TimeoutException("Redis is down");
+        Bus.Publisher.Failure = failure;
+
+        await Should.ThrowAsync<TimeoutException>(() => Bus.PublishAsync(new Allocated("order-1", "RED-CHAIR", 1, "batch-1"), "message-1"));
+
+        var entry = Bus.Log.Of("NotificationPublisher").ShouldHaveSingleItem();
+        entry.Level.ShouldBe(LogLevel.Warning);
+        entry.Message.ShouldBe("PublishAllocated failed to handle Allocated");
+        entry.Exception.ShouldBeSameAs(failure);
+        entry.Scope["orderid"].ShouldBe("order-1");
+    }
+
+    [Test]
+    public async Task AnOutageOrAnEventWaitingItsTurnIsLeftToTheOutboxToReport()
+    {
+        Bus.Publisher.Failure = new UnavailableException("Redis is not connected.");
+        await Should.ThrowAsync<UnavailableException>(() => Bus.PublishAsync(new Allocated("order-1", "RED-CHAIR", 1, "batch-1"), "message-1"));
+        Bus.Publisher.Failure = new EventContext.NotInTurnException();
+
+        await Should.ThrowAsync<EventContext.NotInTurnException>(() => Bus.PublishAsync(new Allocated("order-2", "RED-CHAIR", 1, "batch-1"), "message-2"));
+
+        Bus.Log.Of("NotificationPublisher").ShouldBeEmpty();
+    }
+
+    [Test]
+    public async Task AnEventHandledIsADebugLine()
+    {
+        await Bus.PublishAsync(new Allocated("order-1", "RED-CHAIR", 1, "batch-1"), "message-1");
+
+        var entry = Bus.Log.Of("NotificationPublisher").ShouldHaveSingleItem();
+        (entry.Level, entry.Message).ShouldBe((LogLevel.Debug, "Handled Allocated"));
     }
 
     private static IEnumerable<TestCaseData> InvalidEvents()

@@ -1,6 +1,7 @@
 using Allocation.Application.Commands;
 using Allocation.Application.Ports;
 using Allocation.Domain;
+using Microsoft.Extensions.Logging;
 
 namespace Allocation.UnitTests.Handlers;
 
@@ -60,6 +61,8 @@ public class ReallocateTests : BusFixture
             .ShouldBe([("Out of stock for INDIFFERENT-TABLE", outOfStock.MessageId)]);
         Bus.Publisher.Published.Count.ShouldBe(1);
         Bus.UnitOfWork.Repository.Stored("INDIFFERENT-TABLE")!.Batches.Select(batch => batch.AvailableQuantity).ShouldBe([10, 10]);
+        Bus.Log.Of("Reallocate").Select(entry => (entry.Level, entry.Message)).ShouldBe(
+            [(LogLevel.Warning, "Deallocated line of order order-1 for sku INDIFFERENT-TABLE could not be allocated again: out of stock")]);
     }
 
     [Test]
@@ -75,5 +78,8 @@ public class ReallocateTests : BusFixture
         Bus.UnitOfWork.CommittedEvents.Count.ShouldBe(committedBefore);
         Bus.UnitOfWork.Repository.Stored("INDIFFERENT-TABLE")!.Batches[0].Allocations
             .ShouldBe([new OrderLine("order-1", "INDIFFERENT-TABLE", 20)]);
+        var superseded = Bus.Log.Of("Reallocate").ShouldHaveSingleItem();
+        superseded.Level.ShouldBe(LogLevel.Information);
+        superseded.Message.ShouldStartWith("Deallocated line of order order-1 for sku INDIFFERENT-TABLE was already allocated again: Order order-1 already has 20");
     }
 }

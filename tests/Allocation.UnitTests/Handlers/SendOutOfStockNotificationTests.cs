@@ -11,7 +11,7 @@ public class SendOutOfStockNotificationTests : BusFixture
 
         var sent = Bus.Notifier.Sent.ShouldHaveSingleItem();
         sent.Subject.ShouldBe("Out of stock for BLUE-VASE");
-        sent.Body.ShouldContain("BLUE-VASE");
+        sent.Body.ShouldBe("An order line for sku BLUE-VASE could not be allocated: no batch has enough stock.");
         sent.MessageId.ShouldBe("message-7");
     }
 }
