@@ -20,7 +20,6 @@ public sealed class Batch
         ArgumentException.ThrowIfNullOrWhiteSpace(reference);
         ArgumentException.ThrowIfNullOrWhiteSpace(sku);
         ArgumentOutOfRangeException.ThrowIfNegative(purchasedQuantity);
-        ArgumentOutOfRangeException.ThrowIfNegative(allocatedQuantity);
         Reference = reference;
         Sku = sku;
         PurchasedQuantity = purchasedQuantity;
@@ -55,6 +54,8 @@ public sealed class Batch
     public static Batch Restore(
         string reference, string sku, int purchasedQuantity, DateOnly? eta, int allocatedQuantity, IEnumerable<OrderLine> loadedAllocations, ChangeId? lastChange = null)
     {
+        // Checked first: a negative total would otherwise be reported as lines exceeding it.
+        ArgumentOutOfRangeException.ThrowIfNegative(allocatedQuantity);
         var lines = loadedAllocations.ToList();
         if (lines.Sum(line => line.Qty) > allocatedQuantity)
         {

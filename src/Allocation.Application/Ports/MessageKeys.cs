@@ -18,7 +18,7 @@ public sealed record MessageKeys(string? OrderId, string? Sku, string? BatchRef)
     {
         private static readonly PropertyInfo? OrderId = Find("OrderId");
         private static readonly PropertyInfo? Sku = Find("Sku");
-        private static readonly PropertyInfo? BatchRef = Find("Reference") ?? Find("BatchReference") ?? Find("BatchRef");
+        private static readonly PropertyInfo? BatchRef = Find("Reference") ?? Find("BatchReference");
 
         public static MessageKeys Read(TMessage message) =>
             OrderId is null && Sku is null && BatchRef is null

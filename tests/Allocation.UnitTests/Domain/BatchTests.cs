@@ -50,7 +50,9 @@ public class BatchTests
     [Test]
     public void RestoringANegativeAllocatedQuantityIsRefused()
     {
-        Should.Throw<ArgumentException>(() => Batch.Restore("batch-1", Sku, 20, null, allocatedQuantity: -1, []));
+        var error = Should.Throw<ArgumentException>(() => Batch.Restore("batch-1", Sku, 20, null, allocatedQuantity: -1, []));
+
+        error.ParamName.ShouldBe("allocatedQuantity");
     }
 
     [Test]

@@ -143,6 +143,8 @@ public class ProductTests
 
         conflict.OrderId.ShouldBe("order-1");
         conflict.Sku.ShouldBe(Sku);
+        (conflict.Status, conflict.Title).ShouldBe((409, "Conflicting order line"));
+        conflict.Message.ShouldBe($"Order order-1 already has 3 of sku {Sku} allocated; cannot allocate 4");
         product.Events.ShouldBeEmpty();
         product.VersionNumber.ShouldBe(version);
         product.Batches[0].Allocations.ShouldBe([new OrderLine("order-1", Sku, 3)]);
@@ -204,6 +206,16 @@ public class ProductTests
         product.Batches[0].PurchasedQuantity.ShouldBe(20);
         product.Batches[0].Eta.ShouldBe(Tomorrow);
         product.VersionNumber.ShouldBe(version);
+    }
+
+    [Test]
+    public void AConflictWithABatchInTheWarehouseSaysItsEtaIsNull()
+    {
+        var product = ProductWith(("batch-1", 20, null));
+
+        var conflict = Should.Throw<BatchConflictException>(() => product.AddBatch("batch-1", 20, Tomorrow));
+
+        conflict.Message.ShouldBe($"Batch batch-1 already exists for sku {Sku} with qty 20 and eta null");
     }
 
     [Test]
@@ -471,6 +483,7 @@ public class ProductTests
         var exception = Should.Throw<LineNotAllocatedException>(() => product.Deallocate("order-2"));
 
         exception.Message.ShouldBe($"Order order-2 has no allocated line of sku {Sku}");
+        (exception.Status, exception.Title).ShouldBe((404, "Line not allocated"));
         product.VersionNumber.ShouldBe(version);
         product.Batches[0].AvailableQuantity.ShouldBe(18);
         product.Events.ShouldBeEmpty();

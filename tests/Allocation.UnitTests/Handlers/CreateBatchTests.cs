@@ -61,6 +61,7 @@ public class CreateBatchTests : BusFixture
         var conflict = await Should.ThrowAsync<BatchConflictException>(() => Bus.SendAsync(new CreateBatch("batch-1", "BLUE-VASE", 100)));
 
         conflict.Reference.ShouldBe("batch-1");
+        conflict.Message.ShouldBe("Batch batch-1 already exists for sku GARISH-RUG");
         Bus.UnitOfWork.Repository.Stored("BLUE-VASE").ShouldBeNull();
         Bus.UnitOfWork.Commits.ShouldBe(1);
     }

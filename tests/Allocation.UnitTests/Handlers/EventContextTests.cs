@@ -54,10 +54,33 @@ public class EventContextTests
         var sent = new List<int>();
 
         await Should.ThrowAsync<InvalidOperationException>(() => contexts[0].SendInTurnAsync(() => throw new InvalidOperationException("Redis refused")).AsTask());
-        await Should.ThrowAsync<EventContext.NotInTurnException>(() => contexts[1].SendInTurnAsync(() => Record(sent, 1)).AsTask());
+        var second = await Should.ThrowAsync<EventContext.NotInTurnException>(() => contexts[1].SendInTurnAsync(() => Record(sent, 1)).AsTask());
         await Should.ThrowAsync<EventContext.NotInTurnException>(() => contexts[2].SendInTurnAsync(() => Record(sent, 2)).AsTask());
 
         sent.ShouldBeEmpty();
+        second.Message.ShouldBe("Not sent: an earlier event of its lane was not sent, and nothing may overtake it.");
+    }
+
+    [Test]
+    public async Task AnEntryPlacedAfterNoOtherIsSentAtOnce()
+    {
+        var context = new EventContext { MessageId = "message-1" };
+        var sent = new List<int>();
+
+        await context.SendInTurnAsync(() => Record(sent, 1));
+
+        sent.ShouldBe([1]);
+        context.MessageId.ShouldBe("message-1");
+    }
+
+    [Test]
+    public void AMessageIdIsSetByTheOutboxBeforeAnyoneReadsIt()
+    {
+        var context = new EventContext();
+
+        var error = Should.Throw<InvalidOperationException>(() => context.MessageId);
+
+        error.Message.ShouldBe("Events are dispatched from the outbox, which sets the message id first.");
     }
 
     private static Task Record(List<int> sent, int position)

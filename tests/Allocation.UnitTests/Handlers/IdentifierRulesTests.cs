@@ -99,6 +99,9 @@ public class IdentifierRulesTests : BusFixture
         Bus.UnitOfWork.Repository.Stored("...").ShouldNotBeNull().Batches[0].Reference.ShouldBe("../batch.1");
     }
 
+    [Test]
+    public void ThisProcessCanTellTextNotInNormalizationFormC() => Rules.ChecksNormalization.ShouldBeTrue();
+
     private static IEnumerable<TestCaseData> CommandsWithAControlCharacter()
     {
         yield return new TestCaseData(Send(new CreateBatch("batch-1", "RUG\n", 1)), "sku").SetArgDisplayNames("CreateBatch sku");

@@ -94,6 +94,15 @@ public class ListQueriesTests : BusFixture
     }
 
     [Test]
+    public void WhatIsAvailableIsWhatWasPurchasedLessWhatIsAllocated()
+    {
+        var batch = new BatchStock("batch-1", null, Purchased: 10, Allocated: 3);
+        var totals = new ProductTotals("RED-CHAIR", 1, Batches: 2, Purchased: 3_000_000_000, Allocated: 1_000_000_001);
+
+        (batch.Available, totals.Available).ShouldBe((7, 1_999_999_999L));
+    }
+
+    [Test]
     public async Task AnUnknownDeadLetterIsNotFound()
     {
         var known = Bus.DeadLetters.Add("redis:change_batch_quantity", payload: "not json");

@@ -49,7 +49,8 @@ public class NotificationPublisherTests : BusFixture
         entry.Level.ShouldBe(LogLevel.Warning);
         entry.Message.ShouldBe("PublishAllocated failed to handle Allocated");
         entry.Exception.ShouldBeSameAs(failure);
-        entry.Scope["orderid"].ShouldBe("order-1");
+        entry.Scope.ShouldBe(
+            new Dictionary<string, object?> { ["message_type"] = "Allocated", ["orderid"] = "order-1", ["sku"] = "RED-CHAIR", ["batchref"] = "batch-1" }, ignoreOrder: true);
     }
 
     [Test]

@@ -36,7 +36,7 @@ public class ReplayDeadLetterTests : BusFixture
     {
         var refused = await Should.ThrowAsync<UnknownDeadLetterException>(() => Bus.AskAsync(new ReplayDeadLetter(42)));
 
-        (refused.Status, refused.Message).ShouldBe((404, "No dead letter 42"));
+        (refused.Status, refused.Title, refused.Message).ShouldBe((404, "Not found", "No dead letter 42"));
     }
 
     [Test]
@@ -46,7 +46,7 @@ public class ReplayDeadLetterTests : BusFixture
 
         var refused = await Should.ThrowAsync<NotReplayableException>(() => Bus.AskAsync(new ReplayDeadLetter(letter.Id)));
 
-        (refused.Status, refused.Message).ShouldBe((409, $"Dead letter {letter.Id} cannot be replayed: nothing in this service sends messages of redis:another_channel"));
+        (refused.Status, refused.Title, refused.Message).ShouldBe((409, "Not replayable", $"Dead letter {letter.Id} cannot be replayed: nothing in this service sends messages of redis:another_channel"));
         Bus.Replayer.Replayed.ShouldBeEmpty();
         Bus.DeadLetters.Replays.ShouldBeEmpty();
     }
@@ -71,6 +71,16 @@ public class ReplayDeadLetterTests : BusFixture
 
         outcome.WasApplied.ShouldBeTrue();
         Bus.Replayer.Replayed.ShouldBe([letter.Id]);
+    }
+
+    [Test]
+    public void ADeadLetterGivesBackTheBytesItKeptAsTextOrAsBase64()
+    {
+        var text = Bus.DeadLetters.Add(Inbound, payload: "caf\u00E9");
+        var binary = text with { Payload = Convert.ToBase64String([0x7B, 0xFF, 0x7D]), PayloadEncoding = DeadLetter.Base64 };
+
+        text.Bytes.ShouldBe([0x63, 0x61, 0x66, 0xC3, 0xA9]);
+        binary.Bytes.ShouldBe([0x7B, 0xFF, 0x7D]);
     }
 
     [Test]
