@@ -94,9 +94,11 @@ public sealed class Product
 
     /// <summary>
     /// Sets a batch's purchased quantity; while it is over-allocated its most recently allocated line is
-    /// deallocated and a <see cref="Deallocated"/> event raised, so that the line is allocated again. A
-    /// change with an id is applied only if it is newer than the last one the batch applied; an older or
-    /// repeated one changes nothing. Returns whether the change was applied.
+    /// deallocated (<see cref="Deallocated"/>), and then each deallocated line, in that order, is allocated
+    /// again as <see cref="Allocate"/> does (<see cref="Allocated"/>, or <see cref="OutOfStock"/>), in
+    /// the same change: no line is ever left deallocated by a committed change. A change with an id is
+    /// applied only if it is newer than the last one the batch applied; an older or repeated one changes
+    /// nothing. Returns whether the change was applied.
     /// </summary>
     public bool ChangeBatchQuantity(string reference, int qty, ChangeId? change = null)
     {
@@ -118,10 +120,18 @@ public sealed class Product
         }
 
         batch.ChangePurchasedQuantity(qty);
+        var deallocated = new List<OrderLine>();
         while (batch.AvailableQuantity < 0)
         {
             var line = batch.DeallocateMostRecent();
             _events.Add(new Deallocated(line.OrderId, line.Sku, line.Qty));
+            deallocated.Add(line);
+        }
+
+        // The line is in no batch now ((order, sku) is allocated once at most), so this allocates it afresh.
+        foreach (var line in deallocated)
+        {
+            Allocate(line);
         }
 
         if (change is null)

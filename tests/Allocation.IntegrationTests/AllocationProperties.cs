@@ -77,12 +77,11 @@ public class AllocationProperties(string provider) : DatabaseFixture(provider)
 
             var expected = model.Apply(step);
             var answer = await SendAsync(step);
-            await WaitForReallocationsAsync();
 
             var at = $"after step {i + 1} ({step})";
             answer.ShouldBe(expected.ToString(), at);
             var events = CommittedSince(lastEntry);
-            events.ShouldBe(expected.AllEvents, $"{at}: the events committed to the outbox, in commit order");
+            events.ShouldBe(expected.Dispatched, $"{at}: the events committed to the outbox with the step, in order");
             committed.AddRange(events);
             var stored = Versions();
             foreach (var sku in skus)
@@ -138,16 +137,6 @@ public class AllocationProperties(string provider) : DatabaseFixture(provider)
     {
         await sending;
         return "done";
-    }
-
-    // A Deallocated entry is marked sent only once its line was allocated again; until then the next
-    // command would meet a state the model has already moved past.
-    private async Task WaitForReallocationsAsync()
-    {
-        if (Database.Scalar<long>("SELECT count(*) FROM outbox WHERE dispatched_at IS NULL AND type = 'Deallocated'") > 0)
-        {
-            await WaitUntilEverythingIsDispatchedAsync();
-        }
     }
 
     private async Task WaitUntilEverythingIsDispatchedAsync()

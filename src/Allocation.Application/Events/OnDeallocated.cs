@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Allocation.Application.Events;
 
-/// <summary>Allocates a deallocated line again, to another batch if one can take it.</summary>
+/// <summary>
+/// Allocates a deallocated line again, to another batch if one can take it. A batch change reallocates
+/// its lines itself; this serves <see cref="Deallocated"/> events that reach the bus on their own (outbox
+/// entries written by versions that reallocated in a second transaction).
+/// </summary>
 public sealed partial class Reallocate(ISender sender, ILogger<Reallocate> logger) : INotificationHandler<Deallocated>
 {
     public async ValueTask Handle(Deallocated notification, CancellationToken cancellationToken)

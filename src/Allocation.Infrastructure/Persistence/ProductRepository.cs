@@ -103,8 +103,12 @@ internal sealed class ProductRepository(UnitOfWork uow) : IProductRepository
 
             foreach (var @event in product.Events)
             {
-                var (type, payload) = EventSerializer.Serialize(@event);
-                changes.Outbox.Add(new OutboxRow(Guid.CreateVersion7().ToString(), type, payload, now));
+                if (DomainEvents.IsDispatched(@event))
+                {
+                    var (type, payload) = EventSerializer.Serialize(@event);
+                    changes.Outbox.Add(new OutboxRow(Guid.CreateVersion7().ToString(), type, payload, now));
+                }
+
                 changes.Events.Add(@event);
             }
 

@@ -264,7 +264,7 @@ public class ProductTests
     [TestCase(6, new[] { "order-3", "order-2" }, new[] { "order-1" })]
     [TestCase(10, new[] { "order-3" }, new[] { "order-1", "order-2" })]
     [TestCase(0, new[] { "order-3", "order-2", "order-1" }, new string[0])]
-    public void ShrinkingABatchDeallocatesItsMostRecentLinesUntilItIsNoLongerOverAllocated(
+    public void ShrinkingABatchMovesItsMostRecentLinesToAnotherBatchUntilItIsNoLongerOverAllocated(
         int qty, string[] deallocated, string[] kept)
     {
         var product = ProductWith(("batch-1", 20, null), ("batch-2", 20, null));
@@ -275,10 +275,31 @@ public class ProductTests
 
         product.ChangeBatchQuantity("batch-1", qty);
 
-        product.Events.ShouldBe(deallocated.Select(orderId => (object)new Deallocated(orderId, Sku, 5)));
+        product.Events.ShouldBe(
+            deallocated.Select(orderId => (object)new Deallocated(orderId, Sku, 5))
+                .Concat(deallocated.Select(orderId => new Allocated(orderId, Sku, 5, "batch-2"))));
         product.Batches[0].Allocations.Select(line => line.OrderId).ShouldBe(kept);
         product.Batches[0].AllocatedQuantity.ShouldBe(5 * kept.Length);
-        product.Batches[1].AvailableQuantity.ShouldBe(20);
+        product.Batches[1].Allocations.Select(line => line.OrderId).ShouldBe(deallocated);
+        product.Batches[1].AvailableQuantity.ShouldBe(20 - (5 * deallocated.Length));
+    }
+
+    [Test]
+    public void ALineDeallocatedBeforeASmallerOneIsDeallocatedGoesBackToItsBatchIfItFitsThere()
+    {
+        var product = ProductWith(("batch-1", 4, null), ("batch-2", 10, Tomorrow));
+        product.Allocate(new OrderLine("order-big", Sku, 3));
+        product.Allocate(new OrderLine("order-small", Sku, 1));
+        product.ClearEvents();
+
+        product.ChangeBatchQuantity("batch-1", 2);
+
+        product.Events.ShouldBe([
+            new Deallocated("order-small", Sku, 1), new Deallocated("order-big", Sku, 3),
+            new Allocated("order-small", Sku, 1, "batch-1"), new Allocated("order-big", Sku, 3, "batch-2"),
+        ]);
+        product.Batches[0].Allocations.Select(line => line.OrderId).ShouldBe(["order-small"]);
+        product.Batches[1].Allocations.Select(line => line.OrderId).ShouldBe(["order-big"]);
     }
 
     [Test]
@@ -347,7 +368,7 @@ public class ProductTests
 
         product.ChangeBatchQuantity("batch-1", 16);
 
-        product.Events.ShouldBe([new Deallocated("order-10", Sku, 2), new Deallocated("order-9", Sku, 3)]);
+        product.Events.ShouldBe([new Deallocated("order-10", Sku, 2), new Deallocated("order-9", Sku, 3), new OutOfStock(Sku), new OutOfStock(Sku)]);
         batch.AllocatedQuantity.ShouldBe(15);
         batch.Allocations.ShouldBeEmpty();
         product.VersionNumber.ShouldBe(6);

@@ -63,7 +63,7 @@ public sealed class FakeUnitOfWork(params Product[] products) : IUnitOfWork
         foreach (var product in _products.Seen)
         {
             _committedEvents.AddRange(product.Events);
-            foreach (var @event in product.Events)
+            foreach (var @event in product.Events.Where(DomainEvents.IsDispatched))
             {
                 _undispatched.Enqueue(@event);
             }

@@ -18,15 +18,17 @@ public class ChangeBatchQuantityTests : BusFixture
     }
 
     [Test]
-    public async Task CommitsADeallocatedEventForEachLineThatNoLongerFits()
+    public async Task DeallocatesEachLineThatNoLongerFitsAndAllocatesItAgainInTheSameCommit()
     {
         await Bus.SendAsync(new Allocate("order-1", "ADORABLE-SETTEE", 20));
         await Bus.SendAsync(new Allocate("order-2", "ADORABLE-SETTEE", 20));
         var committedBefore = Bus.UnitOfWork.CommittedEvents.Count;
+        var commitsBefore = Bus.UnitOfWork.Commits;
 
         await Bus.SendAsync(new ChangeBatchQuantity("batch-1", 25));
 
-        Bus.UnitOfWork.CommittedEvents.Skip(committedBefore).ShouldBe([new Deallocated("order-2", "ADORABLE-SETTEE", 20)]);
+        Bus.UnitOfWork.Commits.ShouldBe(commitsBefore + 1);
+        Bus.UnitOfWork.CommittedEvents.Skip(committedBefore).ShouldBe([new Deallocated("order-2", "ADORABLE-SETTEE", 20), new OutOfStock("ADORABLE-SETTEE")]);
         Bus.UnitOfWork.Repository.Stored("ADORABLE-SETTEE")!.Batches[0].AvailableQuantity.ShouldBe(5);
     }
 

@@ -61,8 +61,40 @@ public class ReallocateTests : BusFixture
             .ShouldBe([("Out of stock for INDIFFERENT-TABLE", outOfStock.MessageId)]);
         Bus.Publisher.Published.Count.ShouldBe(1);
         Bus.UnitOfWork.Repository.Stored("INDIFFERENT-TABLE")!.Batches.Select(batch => batch.AvailableQuantity).ShouldBe([10, 10]);
+    }
+
+    [Test]
+    public async Task TheDeallocatedEventOfAShrinkIsNotDispatchedTheChangeReallocatedItsLine()
+    {
+        await Bus.HandleAsync(
+            new CreateBatch("batch-1", "INDIFFERENT-TABLE", 50, null),
+            new CreateBatch("batch-2", "INDIFFERENT-TABLE", 50, Eta),
+            new Allocate("order-1", "INDIFFERENT-TABLE", 20));
+
+        await Bus.HandleAsync(new ChangeBatchQuantity("batch-1", 10));
+
+        Bus.UnitOfWork.CommittedEvents.OfType<Deallocated>().ShouldHaveSingleItem();
+        Bus.Dispatched.Select(dispatched => dispatched.Event.GetType().Name).ShouldBe(["Allocated", "Allocated"]);
+        Bus.Log.Of("Reallocate").ShouldBeEmpty();
+    }
+
+    [Test]
+    public async Task ADeallocatedEventOnItsOwnIsAllocatedAgainOrOutOfStock()
+    {
+        // As an outbox entry written by a version that reallocated in a second transaction: the line is in no batch.
+        await Bus.HandleAsync(
+            new CreateBatch("batch-1", "INDIFFERENT-TABLE", 10, null),
+            new CreateBatch("batch-2", "INDIFFERENT-TABLE", 30, Eta));
+
+        await Bus.PublishAsync(new Deallocated("order-1", "INDIFFERENT-TABLE", 20), "message-98");
+        await Bus.PublishAsync(new Deallocated("order-2", "INDIFFERENT-TABLE", 20), "message-99");
+        await Bus.DispatchAsync();
+
+        Bus.UnitOfWork.Repository.Stored("INDIFFERENT-TABLE")!.Batches.Select(batch => batch.AvailableQuantity).ShouldBe([10, 10]);
+        Bus.Dispatched.Select(dispatched => dispatched.Event).ShouldBe(
+            [new Allocated("order-1", "INDIFFERENT-TABLE", 20, "batch-2"), new OutOfStock("INDIFFERENT-TABLE")]);
         Bus.Log.Of("Reallocate").Select(entry => (entry.Level, entry.Message)).ShouldBe(
-            [(LogLevel.Warning, "Deallocated line of order order-1 for sku INDIFFERENT-TABLE could not be allocated again: out of stock")]);
+            [(LogLevel.Warning, "Deallocated line of order order-2 for sku INDIFFERENT-TABLE could not be allocated again: out of stock")]);
     }
 
     [Test]

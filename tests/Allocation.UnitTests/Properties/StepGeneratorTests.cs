@@ -115,7 +115,7 @@ public class StepGeneratorTests
                     kinds.Add("shrink deallocated lines");
                 }
 
-                kinds.AddRange(changed.Reallocations.Select(@event => @event is OutOfStock ? "deallocated line out of stock" : "deallocated line allocated again"));
+                kinds.AddRange(changed.Events.Where(@event => @event is not Deallocated).Select(@event => @event is OutOfStock ? "deallocated line out of stock" : "deallocated line allocated again"));
                 break;
             case CancelLine cancel:
                 var known = model.BatchesOf(cancel.Sku).Any();

@@ -29,22 +29,20 @@ public sealed record CancelLine(string OrderId, string Sku) : Step
 }
 
 /// <summary>
-/// What the contract says a step answers and raises. <see cref="Events"/> are the step's own, in order;
-/// <see cref="Reallocations"/> are those of allocating each deallocated line again, in the order the
-/// lines were deallocated, as the <c>Reallocate</c> handler does.
+/// What the contract says a step answers and raises, in order. A shrink's events are its deallocations,
+/// then those of allocating each deallocated line again, in the order the lines were deallocated.
 /// </summary>
-public sealed record Outcome(
-    string? BatchRef, Type? Refusal, bool OutOfStock, IReadOnlyList<INotification> Events, IReadOnlyList<INotification> Reallocations)
+public sealed record Outcome(string? BatchRef, Type? Refusal, bool OutOfStock, IReadOnlyList<INotification> Events)
 {
-    public static Outcome Done(IReadOnlyList<INotification>? events = null, IReadOnlyList<INotification>? reallocations = null) =>
-        new(null, null, false, events ?? [], reallocations ?? []);
+    public static Outcome Done(IReadOnlyList<INotification>? events = null) => new(null, null, false, events ?? []);
 
-    public static Outcome Answer(string batchRef, IReadOnlyList<INotification>? events = null) => new(batchRef, null, false, events ?? [], []);
+    public static Outcome Answer(string batchRef, IReadOnlyList<INotification>? events = null) => new(batchRef, null, false, events ?? []);
 
     public static Outcome Refused<TException>()
-        where TException : Exception => new(null, typeof(TException), false, [], []);
+        where TException : Exception => new(null, typeof(TException), false, []);
 
-    public IEnumerable<INotification> AllEvents => Events.Concat(Reallocations);
+    /// <summary>The events someone acts on once the step committed: every one but a deallocation, which the step itself followed up.</summary>
+    public IEnumerable<INotification> Dispatched => Events.Where(@event => @event is not Deallocated);
 
     public override string ToString() =>
         Refusal is not null ? $"refused ({Refusal.Name})"
@@ -150,7 +148,7 @@ public sealed class AllocationModel
 
         var events = new List<INotification>();
         var batchRef = Place(new ModelLine(step.OrderId, step.Sku, step.Qty), events);
-        return batchRef is null ? new Outcome(null, null, true, events, []) : Outcome.Answer(batchRef, events);
+        return batchRef is null ? new Outcome(null, null, true, events) : Outcome.Answer(batchRef, events);
     }
 
     // Rule 6, with the change ids of the streams transport: an id no newer than the last applied changes nothing.
@@ -184,13 +182,12 @@ public sealed class AllocationModel
             events.Add(new Deallocated(mostRecent.OrderId, mostRecent.Sku, mostRecent.Qty));
         }
 
-        var reallocations = new List<INotification>();
         foreach (var line in deallocated)
         {
-            Place(line, reallocations);
+            Place(line, events);
         }
 
-        return Outcome.Done(events, reallocations);
+        return Outcome.Done(events);
     }
 
     // Rule 9.
