@@ -88,7 +88,7 @@ public class LeaderElectionTests
 
         public string Description => "a database that grants every lead";
 
-        public string BeginWrite => throw new NotSupportedException();
+        public string BeginWrite(bool durable) => throw new NotSupportedException();
 
         public bool WritesAtGroupEnd => throw new NotSupportedException();
 

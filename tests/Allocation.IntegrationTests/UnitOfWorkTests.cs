@@ -31,6 +31,35 @@ public class UnitOfWorkTests(string provider) : ServiceFixture(provider)
     }
 
     [Test]
+    public async Task AWriteThatNeedNotBeDurableCommitsWithoutWaitingForTheDiskAndEveryOtherWaits()
+    {
+        var writer = Instance.Services.GetRequiredService<Writer>();
+        // What the session would do at COMMIT: SQLite's synchronous (1 NORMAL, 2 FULL), PostgreSQL's synchronous_commit.
+        var setting = Provider == Providers.Postgres ? "SHOW synchronous_commit" : "PRAGMA synchronous";
+        async Task<string> CommitWaitsFor(bool durable)
+        {
+            string? seen = null;
+            await writer.WriteAsync(connection => seen = connection.ExecuteScalar<object>(setting)!.ToString(), default, durable);
+            return seen!;
+        }
+
+        var (lazy, durable) = Provider == Providers.Postgres ? ("off", "on") : ("1", "2");
+        (await CommitWaitsFor(durable: false)).ShouldBe(lazy);
+        (await CommitWaitsFor(durable: true)).ShouldBe(durable);
+        (await CommitWaitsFor(durable: false)).ShouldBe(lazy);
+
+        // In one group with a durable unit, a lazy one waits for the disk too.
+        var gate = new TaskCompletionSource();
+        var blocked = writer.WriteAsync(_ => gate.Task.Wait(), default);
+        string? grouped = null;
+        var lazyWrite = writer.WriteAsync(connection => grouped = connection.ExecuteScalar<object>(setting)!.ToString(), default, durable: false);
+        var durableWrite = writer.WriteAsync(_ => { }, default);
+        gate.SetResult();
+        await Task.WhenAll(blocked, lazyWrite, durableWrite);
+        grouped.ShouldBe(durable);
+    }
+
+    [Test]
     public async Task ACommandThatFailsWhileSavingLeavesNothingBehind()
     {
         await Instance.SendAsync(new CreateBatch("batch-1", Sku, 10));

@@ -319,7 +319,10 @@ public sealed partial class OutboxDispatcher(
                     OutboxStore.ScheduleRetry(connection, head.Entry.Id, head.Error, retryAt, spent: head.Kind == Outcome.Failed);
                 }
             },
-            cancellationToken);
+            cancellationToken,
+            // That entries were sent may be lost to a power cut: they are sent again, as at-least-once allows,
+            // and no command waits behind an fsync for it. Dead letters and retries are kept for sure.
+            durable: stopped is not null || settled.Exists(item => item.Kind != Outcome.Delivered));
     }
 
     /// <summary>Takes the entry out of its lane and keeps it as a dead letter, which can be replayed.</summary>

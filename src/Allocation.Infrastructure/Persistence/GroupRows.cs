@@ -34,9 +34,9 @@ internal sealed class GroupRows(ISqlDatabase database, DbConnection connection, 
     /// Begins the group's transaction and, in the same round trip where it can, locks and reads for the
     /// whole group at once what its messages name.
     /// </summary>
-    public void Begin(IReadOnlyCollection<MessageKeys> keys)
+    public void Begin(IReadOnlyCollection<MessageKeys> keys, bool durable)
     {
-        var begin = database.BeginWrite;
+        var begin = database.BeginWrite(durable);
         var references = keys.Select(key => key.BatchRef).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
         if (references.Length > 0)
         {

@@ -23,8 +23,12 @@ public interface ISqlDatabase
     /// <summary>The value of a list parameter for <see cref="IsAnyOf"/>.</summary>
     object ListOf<T>(IEnumerable<T> values);
 
-    /// <summary>The statement that starts a write transaction.</summary>
-    string BeginWrite { get; }
+    /// <summary>
+    /// The statement that starts a write transaction. One that is not <paramref name="durable"/> commits
+    /// without waiting for the disk: a power cut (SQLite) or a server crash (PostgreSQL) may undo it, never
+    /// half of it, and never a durable commit after it.
+    /// </summary>
+    string BeginWrite(bool durable);
 
     /// <summary>The writer's connection, open, with its session settings.</summary>
     DbConnection OpenWriter();

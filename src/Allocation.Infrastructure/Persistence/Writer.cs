@@ -73,9 +73,13 @@ public sealed partial class Writer : IAsyncDisposable
     public Task<T> RunAsync<T>(MessageKeys keys, Func<WriteUnit, ValueTask<T>> work, CancellationToken cancellationToken) =>
         Enqueue(new RunWork<T>(keys, work, cancellationToken)).Completion;
 
-    /// <summary>Runs a write that is kept unless it throws.</summary>
-    public Task WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken) =>
-        RunAsync(
+    /// <summary>
+    /// Runs a write that is kept unless it throws. One that need not be <paramref name="durable"/> (a
+    /// record that may be lost to a power cut, such as which outbox entries were sent) is committed
+    /// without waiting for the disk when its group holds nothing else.
+    /// </summary>
+    public Task WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken, bool durable = true) =>
+        Enqueue(new RunWork<bool>(
             MessageKeys.None,
             unit =>
             {
@@ -83,7 +87,7 @@ public sealed partial class Writer : IAsyncDisposable
                 unit.Keep();
                 return ValueTask.FromResult(true);
             },
-            cancellationToken);
+            cancellationToken) { Durable = durable }).Completion;
 
     public async ValueTask DisposeAsync()
     {
@@ -212,7 +216,7 @@ public sealed partial class Writer : IAsyncDisposable
         try
         {
             group.Begun = true;
-            group.Rows.Begin([.. members.Select(member => member.Keys)]);
+            group.Rows.Begin([.. members.Select(member => member.Keys)], durable: members.Exists(member => member.Durable));
         }
         catch (DbException exception)
         {
@@ -507,6 +511,9 @@ public sealed partial class Writer : IAsyncDisposable
 
         /// <summary>Runs in a group of its own, its changes written row by row (its last group failed as a whole).</summary>
         public bool Alone { get; set; }
+
+        /// <summary>Must be on disk before its caller hears back; a group of units that need not commits without waiting for the disk.</summary>
+        public bool Durable { get; init; } = true;
 
         public CancellationToken Cancellation { get; } = cancellation;
 

@@ -46,7 +46,7 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public string Description { get; }
 
-    public string BeginWrite => "BEGIN";
+    public string BeginWrite(bool durable) => durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit TO OFF";
 
     public string IsAnyOf(string parameter) => $"= ANY({parameter})";
 

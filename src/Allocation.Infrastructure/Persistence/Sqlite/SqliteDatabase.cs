@@ -60,7 +60,12 @@ public sealed partial class SqliteDatabase : ISqlDatabase
 
     public string Description => $"SQLite {FilePath}";
 
-    public string BeginWrite => "BEGIN IMMEDIATE";
+    // synchronous cannot change inside a transaction, so it is set before each one. The next durable
+    // commit's fsync of the log takes the earlier, unsynced commits with it.
+    public string BeginWrite(bool durable) =>
+        !durable && _options.Synchronous > SynchronousMode.Normal
+            ? "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE"
+            : $"PRAGMA synchronous = {_options.Synchronous.ToString().ToUpperInvariant()}; BEGIN IMMEDIATE";
 
     public string IsAnyOf(string parameter) => $"IN (SELECT value FROM json_each({parameter}))";
 
