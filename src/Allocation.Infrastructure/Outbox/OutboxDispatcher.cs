@@ -204,7 +204,7 @@ public sealed partial class OutboxDispatcher(
         var ignoreSchedule = true;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var committed = signal.NextCommit;
+            var committed = signal.NextCommit(lane);
             var recovered = signal.NextRecovery;
             LaneState state;
             try

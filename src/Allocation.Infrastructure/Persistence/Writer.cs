@@ -226,7 +226,8 @@ public sealed partial class Writer : IAsyncDisposable
             return;
         }
 
-        var wroteOutbox = false;
+        // The event types the group wrote to the outbox: their lanes are woken once it is committed.
+        var outboxTypes = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < members.Count; i++)
         {
             var work = members[i];
@@ -262,7 +263,10 @@ public sealed partial class Writer : IAsyncDisposable
                 continue;
             }
 
-            wroteOutbox |= keep && unit.WroteOutbox;
+            if (keep && unit.OutboxTypes is { } types)
+            {
+                outboxTypes.UnionWith(types);
+            }
             work.Unit = unit;
         }
 
@@ -300,7 +304,7 @@ public sealed partial class Writer : IAsyncDisposable
             }
         }
 
-        Commit(connection, group, members, wroteOutbox);
+        Commit(connection, group, members, outboxTypes);
     }
 
     /// <summary>
@@ -340,11 +344,11 @@ public sealed partial class Writer : IAsyncDisposable
         _deferred.AddRange(carried.Skip(next));
     }
 
-    private void Commit(DbConnection connection, Group group, List<Work> members, bool wroteOutbox)
+    private void Commit(DbConnection connection, Group group, List<Work> members, HashSet<string> outboxTypes)
     {
         try
         {
-            Execute(connection, _database.CommitStatement(wroteOutbox));
+            Execute(connection, _database.CommitStatement(wroteOutbox: outboxTypes.Count > 0));
         }
         catch (DbException exception)
         {
@@ -368,9 +372,9 @@ public sealed partial class Writer : IAsyncDisposable
         }
 
         members.Clear();
-        if (wroteOutbox)
+        if (outboxTypes.Count > 0)
         {
-            _signal.Committed();
+            _signal.Committed(outboxTypes);
         }
     }
 
@@ -639,7 +643,8 @@ public sealed class WriteUnit
 
     internal GroupRows Rows => _group.Rows;
 
-    internal bool WroteOutbox { get; private set; }
+    /// <summary>The types of the outbox entries the unit wrote, if any.</summary>
+    internal HashSet<string>? OutboxTypes { get; private set; }
 
     internal bool Deferred { get; private set; }
 
@@ -673,7 +678,10 @@ public sealed class WriteUnit
 
         _group.Rows.Apply(changes);
         (Events ??= []).AddRange(changes.Events);
-        WroteOutbox |= changes.Outbox.Count > 0;
+        foreach (var row in changes.Outbox)
+        {
+            (OutboxTypes ??= new HashSet<string>(StringComparer.Ordinal)).Add(row.Type);
+        }
         Keep();
     }
 
