@@ -290,12 +290,12 @@ if (options.Includes("transports"))
         await using var pubSub = await StartWith("PubSub");
         await using var streams = await StartWith("Streams");
 
-        // Warmed as the main service is, by a few seconds of load, before anything is measured.
+        // Warmed by load, as the main service is by its load scenarios, before anything is measured.
         foreach (var service in new[] { pubSub, streams })
         {
             using var warmHttp = new HttpClient { BaseAddress = service.BaseAddress };
             await Setup.AddBatchAsync(warmHttp, $"warm-{stamp}", $"WARM-{stamp}", 10_000_000);
-            new Wrk(service.BaseAddress, Path.Combine(AppContext.BaseDirectory, "load.lua"), options.Threads).Run("allocate", 16, 3, $"warm{stamp}", [$"WARM-{stamp}"]);
+            new Wrk(service.BaseAddress, Path.Combine(AppContext.BaseDirectory, "load.lua"), options.Threads).Run("allocate", 64, options.Duration, $"warm{stamp}", [$"WARM-{stamp}"]);
         }
 
         var transports = await TransportComparison.MeasureAsync(pubSub, streams, redis.ConnectionString, options.Events / 2, 100, stamp);
