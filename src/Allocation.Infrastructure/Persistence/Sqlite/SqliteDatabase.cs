@@ -55,6 +55,9 @@ public sealed partial class SqliteDatabase : ISqlDatabase
         _writerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
     }
 
+    // In pages of the default size (4 KiB): near enough for a limit.
+    private long WalLimitBytes => _options.WalLimitMb * 1024L * 1024L;
+
     /// <summary>The database file's full path.</summary>
     public string FilePath { get; }
 
@@ -81,7 +84,8 @@ public sealed partial class SqliteDatabase : ISqlDatabase
             PRAGMA synchronous = {_options.Synchronous.ToString().ToUpperInvariant()};
             PRAGMA busy_timeout = {_options.BusyTimeoutMs};
             PRAGMA foreign_keys = ON;
-            PRAGMA wal_autocheckpoint = 0;
+            PRAGMA wal_autocheckpoint = {WalLimitBytes / 4096};
+            PRAGMA journal_size_limit = {WalLimitBytes};
             """;
         pragmas.ExecuteNonQuery();
         return new PreparedConnection(connection);
