@@ -102,6 +102,8 @@ public class LeaderElectionTests
 
         public DbConnection OpenReader() => throw new NotSupportedException();
 
+        public DbConnection OpenKeptReader() => throw new NotSupportedException();
+
         public bool LockProduct(DbConnection connection, string sku, bool wait) => throw new NotSupportedException();
 
         public string? LockProductsStatement(string parameter) => throw new NotSupportedException();

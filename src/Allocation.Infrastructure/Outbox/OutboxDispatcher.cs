@@ -126,7 +126,8 @@ public sealed partial class OutboxDispatcher(
         {
             await Task.WhenAll(Lanes.Select(async lane =>
             {
-                while ((await DispatchLaneAsync(lane, ignoreSchedule: false, drain.Token)).Kind == LaneKind.Busy)
+                using var reader = store.ReaderOf(lane);
+                while ((await DispatchLaneAsync(lane, reader, ignoreSchedule: false, drain.Token)).Kind == LaneKind.Busy)
                 {
                 }
             }));
@@ -137,15 +138,20 @@ public sealed partial class OutboxDispatcher(
         }
     }
 
-    /// <summary>Dispatches what one lane has ready; returns what the lane should do next.</summary>
-    internal async Task<LaneState> DispatchLaneAsync(string[] lane, bool ignoreSchedule, CancellationToken cancellationToken)
+    /// <summary>
+    /// Dispatches what one lane has ready: <paramref name="justCommitted"/>, entries just committed that the
+    /// lane knows to be all there is, or else what it reads. Returns what the lane should do next.
+    /// </summary>
+    internal async Task<LaneState> DispatchLaneAsync(
+        string[] lane, LaneReader reader, bool ignoreSchedule, CancellationToken cancellationToken, IReadOnlyList<OutboxEntry>? justCommitted = null)
     {
         // The downstream lane goes to Redis, so a whole batch is sent at once: each entry hands its
         // message over in its turn (EventContext.SendInTurnAsync), and an entry that could not hand its
         // message over stops the ones behind it, so nothing overtakes it. Other lanes change state or
         // send mail, one entry at a time.
         var pipelined = lane.Contains(nameof(Allocated));
-        var entries = store.Pending(lane, pipelined ? _options.BatchSize : 1);
+        var limit = pipelined ? _options.BatchSize : 1;
+        var entries = justCommitted is { } handed ? [.. handed.Take(limit)] : reader.Pending(limit);
         if (entries.Count == 0)
         {
             return LaneState.Empty;
@@ -201,7 +207,11 @@ public sealed partial class OutboxDispatcher(
 
     private async Task RunLaneAsync(string[] lane, CancellationToken stoppingToken)
     {
+        using var reader = store.ReaderOf(lane);
         var ignoreSchedule = true;
+
+        // Entries committed while the lane, caught up, waited: sent without reading them back.
+        IReadOnlyList<OutboxEntry>? justCommitted = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             var committed = signal.NextCommit(lane);
@@ -209,7 +219,7 @@ public sealed partial class OutboxDispatcher(
             LaneState state;
             try
             {
-                state = await DispatchLaneAsync(lane, ignoreSchedule, stoppingToken);
+                state = await DispatchLaneAsync(lane, reader, ignoreSchedule, stoppingToken, justCommitted);
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
@@ -218,6 +228,7 @@ public sealed partial class OutboxDispatcher(
             }
 
             ignoreSchedule = false;
+            justCommitted = null;
             if (state.Kind == LaneKind.Busy)
             {
                 continue;
@@ -228,6 +239,7 @@ public sealed partial class OutboxDispatcher(
                 if (state.Kind == LaneKind.Empty)
                 {
                     await Task.WhenAny(committed, Task.Delay(_options.PollIntervalMs, stoppingToken));
+                    justCommitted = committed.IsCompleted ? signal.TakeCommitted(lane) : null;
                 }
                 else
                 {

@@ -54,7 +54,11 @@ public sealed class ChangeSet
         connection.Execute(
             "INSERT INTO allocations (orderid, sku, qty, batch_id) SELECT @OrderId, @Sku, @Qty, id FROM batches WHERE reference = @BatchReference",
             AddedLines);
-        connection.Execute("INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@MessageId, @Type, @Payload, @CreatedAt)", Outbox);
+        foreach (var row in Outbox)
+        {
+            row.Id = connection.QuerySingle<long>(
+                "INSERT INTO outbox (message_id, type, payload, created_at) VALUES (@MessageId, @Type, @Payload, @CreatedAt) RETURNING id", row);
+        }
     }
 }
 
@@ -67,4 +71,10 @@ public sealed record LineKey(string OrderId, string Sku);
 
 public sealed record AddedLine(string OrderId, string Sku, int Qty, string BatchReference);
 
-public sealed record OutboxRow(string MessageId, string Type, string Payload, long CreatedAt);
+public sealed record OutboxRow(string MessageId, string Type, string Payload, long CreatedAt)
+{
+    /// <summary>The stored row's id, once written row by row (<see cref="ChangeSet.WriteRows"/>); 0 before.</summary>
+    public long Id { get; set; }
+
+    public OutboxEntry ToEntry() => new() { Id = Id, MessageId = MessageId, Type = Type, Payload = Payload };
+}

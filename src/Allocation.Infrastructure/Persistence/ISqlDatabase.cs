@@ -40,6 +40,12 @@ public interface ISqlDatabase
     DbConnection OpenReader();
 
     /// <summary>
+    /// A reader connection that one loop keeps open for the same few queries over and over (an outbox
+    /// lane's): where the driver does not keep prepared statements by itself, it does so.
+    /// </summary>
+    DbConnection OpenKeptReader();
+
+    /// <summary>
     /// Keeps other instances off the product until the transaction ends. With <paramref name="wait"/>
     /// false, answers false at once when another instance has it, rather than wait (and perhaps deadlock).
     /// </summary>

@@ -6,11 +6,8 @@ namespace Allocation.Infrastructure.Persistence;
 /// <summary>The outbox table's queries. Reads use reader connections; changes run inside a writer unit.</summary>
 public sealed class OutboxStore(ISqlDatabase database)
 {
-    /// <summary>The oldest undispatched entries of a lane's event types, in commit order.</summary>
-    public IReadOnlyList<OutboxEntry> Pending(IReadOnlyList<string> types, int limit) =>
-        database.Read(connection => connection.Query<OutboxEntry>(
-            $"{Select} WHERE type {database.IsAnyOf("@types")} AND dispatched_at IS NULL ORDER BY id LIMIT @limit",
-            new { types = database.ListOf(types), limit }).AsList());
+    /// <summary>Reads a lane's pending entries on a connection of its own, kept open while the lane runs.</summary>
+    public LaneReader ReaderOf(IReadOnlyList<string> types) => new(database, types);
 
     /// <summary>Undispatched entries whose type is none of <paramref name="known"/>.</summary>
     public IReadOnlyList<OutboxEntry> PendingOfOtherTypes(IEnumerable<string> known) =>
@@ -45,8 +42,41 @@ public sealed class OutboxStore(ISqlDatabase database)
             "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE dispatched_at < @cutoff LIMIT @limit)",
             new { cutoff, limit });
 
-    private const string Select =
+    internal const string Select =
         "SELECT id AS Id, message_id AS MessageId, type AS Type, payload AS Payload, attempts AS Attempts, failures AS Failures, next_attempt_at AS NextAttemptAt FROM outbox";
+}
+
+/// <summary>
+/// One lane's reads of its oldest pending entries: the lane reads after every commit of its types, so
+/// the connection and its prepared statement are kept rather than taken from the pool each time. A
+/// connection that failed is thrown away and the next read opens another.
+/// </summary>
+public sealed class LaneReader(ISqlDatabase database, IReadOnlyList<string> types) : IDisposable
+{
+    private readonly string _sql = $"{OutboxStore.Select} WHERE type {database.IsAnyOf("@types")} AND dispatched_at IS NULL ORDER BY id LIMIT @limit";
+    private readonly object _types = database.ListOf(types);
+    private DbConnection? _connection;
+
+    /// <summary>The oldest undispatched entries of the lane's event types, in commit order.</summary>
+    public IReadOnlyList<OutboxEntry> Pending(int limit)
+    {
+        try
+        {
+            _connection ??= database.OpenKeptReader();
+            return _connection.Query<OutboxEntry>(_sql, new { types = _types, limit }).AsList();
+        }
+        catch (DbException exception)
+        {
+            Dispose();
+            throw database.Translate(exception);
+        }
+    }
+
+    public void Dispose()
+    {
+        _connection?.Dispose();
+        _connection = null;
+    }
 }
 
 public sealed class OutboxEntry

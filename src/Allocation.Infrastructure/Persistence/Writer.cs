@@ -226,8 +226,8 @@ public sealed partial class Writer : IAsyncDisposable
             return;
         }
 
-        // The event types the group wrote to the outbox: their lanes are woken once it is committed.
-        var outboxTypes = new HashSet<string>(StringComparer.Ordinal);
+        // The entries the group wrote to the outbox: their lanes are woken once it is committed.
+        var outbox = new List<OutboxRow>();
         for (var i = 0; i < members.Count; i++)
         {
             var work = members[i];
@@ -263,9 +263,9 @@ public sealed partial class Writer : IAsyncDisposable
                 continue;
             }
 
-            if (keep && unit.OutboxTypes is { } types)
+            if (keep && unit.Outbox is { } rows)
             {
-                outboxTypes.UnionWith(types);
+                outbox.AddRange(rows);
             }
             work.Unit = unit;
         }
@@ -304,7 +304,7 @@ public sealed partial class Writer : IAsyncDisposable
             }
         }
 
-        Commit(connection, group, members, outboxTypes);
+        Commit(connection, group, members, outbox);
     }
 
     /// <summary>
@@ -344,11 +344,11 @@ public sealed partial class Writer : IAsyncDisposable
         _deferred.AddRange(carried.Skip(next));
     }
 
-    private void Commit(DbConnection connection, Group group, List<Work> members, HashSet<string> outboxTypes)
+    private void Commit(DbConnection connection, Group group, List<Work> members, List<OutboxRow> outbox)
     {
         try
         {
-            Execute(connection, _database.CommitStatement(wroteOutbox: outboxTypes.Count > 0));
+            Execute(connection, _database.CommitStatement(wroteOutbox: outbox.Count > 0));
         }
         catch (DbException exception)
         {
@@ -357,7 +357,16 @@ public sealed partial class Writer : IAsyncDisposable
             return;
         }
 
-        // Committed: every caller hears so first, whatever counting the events does after.
+        // Committed: the lanes are woken first, as publishing is the longer way, and handed the entries
+        // when they were written row by row (which tells their ids); then every caller hears so,
+        // whatever counting the events does after.
+        if (outbox.Count > 0)
+        {
+            _signal.Committed(
+                outbox.Select(row => row.Type).Distinct(StringComparer.Ordinal).ToList(),
+                group.WritesAtEnd ? null : [.. outbox.Select(row => row.ToEntry())]);
+        }
+
         foreach (var member in members)
         {
             member.Complete();
@@ -372,10 +381,6 @@ public sealed partial class Writer : IAsyncDisposable
         }
 
         members.Clear();
-        if (outboxTypes.Count > 0)
-        {
-            _signal.Committed(outboxTypes);
-        }
     }
 
     private void NoteOutage(Exception error)
@@ -643,8 +648,8 @@ public sealed class WriteUnit
 
     internal GroupRows Rows => _group.Rows;
 
-    /// <summary>The types of the outbox entries the unit wrote, if any.</summary>
-    internal HashSet<string>? OutboxTypes { get; private set; }
+    /// <summary>The outbox entries the unit wrote, if any.</summary>
+    internal List<OutboxRow>? Outbox { get; private set; }
 
     internal bool Deferred { get; private set; }
 
@@ -678,10 +683,11 @@ public sealed class WriteUnit
 
         _group.Rows.Apply(changes);
         (Events ??= []).AddRange(changes.Events);
-        foreach (var row in changes.Outbox)
+        if (changes.Outbox.Count > 0)
         {
-            (OutboxTypes ??= new HashSet<string>(StringComparer.Ordinal)).Add(row.Type);
+            (Outbox ??= []).AddRange(changes.Outbox);
         }
+
         Keep();
     }
 

@@ -68,6 +68,9 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public DbConnection OpenReader() => _readers.OpenConnection();
 
+    // Npgsql prepares the statements it sees repeatedly on each connection by itself (MaxAutoPrepare).
+    public DbConnection OpenKeptReader() => OpenReader();
+
     public bool LockProduct(DbConnection connection, string sku, bool wait)
     {
         if (wait)

@@ -6,11 +6,11 @@ using Microsoft.Data.Sqlite;
 namespace Allocation.Infrastructure.Persistence.Sqlite;
 
 /// <summary>
-/// The writer connection as Dapper sees it: every command text is compiled by SQLite once and its
-/// prepared statement reused, with fresh parameters, by every later command with that text.
-/// Microsoft.Data.Sqlite keeps a statement only as long as its command, and Dapper makes a command per
-/// call, so without this every call would parse and plan its SQL again. Only the writer's one thread
-/// of control (the unit holding it) uses the connection, so the cache needs no locking.
+/// A connection one loop keeps (the writer's, an outbox lane's) as Dapper sees it: every command text is
+/// compiled by SQLite once and its prepared statement reused, with fresh parameters, by every later
+/// command with that text. Microsoft.Data.Sqlite keeps a statement only as long as its command, and
+/// Dapper makes a command per call, so without this every call would parse and plan its SQL again. Only
+/// its loop's one thread of control uses the connection, so the cache needs no locking.
 /// </summary>
 [SuppressMessage("Security", "CA2100:Review SQL queries for security vulnerabilities", Justification = "Command texts are the repositories' constant SQL; values are always parameters.")]
 internal sealed class PreparedConnection(SqliteConnection inner) : DbConnection

@@ -119,6 +119,8 @@ public sealed partial class SqliteDatabase : ISqlDatabase
         }
     }
 
+    public DbConnection OpenKeptReader() => new PreparedConnection((SqliteConnection)OpenReader());
+
     // One writer at a time already: BEGIN IMMEDIATE holds the whole file's write lock.
     public bool LockProduct(DbConnection connection, string sku, bool wait) => true;
 
