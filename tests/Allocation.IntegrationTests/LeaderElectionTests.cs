@@ -104,11 +104,13 @@ public class LeaderElectionTests
 
         public DbConnection OpenKeptReader() => throw new NotSupportedException();
 
+        public bool ManyWriters => false;
+
         public bool LockProduct(DbConnection connection, string sku, bool wait) => throw new NotSupportedException();
 
         public string? LockProductsStatement(string parameter) => throw new NotSupportedException();
 
-        public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes) => throw new NotSupportedException();
+        public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes, string commit) => throw new NotSupportedException();
 
         public string CommitStatement(bool wroteOutbox) => throw new NotSupportedException();
 

@@ -182,7 +182,9 @@ public class OutboxTests(string provider) : DatabaseFixture(provider)
 
         await instance.SendAsync(new Allocate("order-2", Sku, 1));
         await instance.SendAsync(new Allocate("order-3", Sku, 1));
-        await Eventually.Until(() => _publisher.Published.Count == 2 && _notifier.FailedCalls > 0, "both allocations are published, the e-mail tried");
+        await Eventually.Until(
+            () => _publisher.Published.Count == 2 && _notifier.FailedCalls > 0 && Database.Outbox().Single(row => row.Type == "OutOfStock").LastError is not null,
+            "both allocations are published, the e-mail tried and its failure recorded");
 
         _publisher.Published.Select(message => message.OrderId).ShouldBe(["order-2", "order-3"]);
         var outOfStock = Database.Outbox().Single(row => row.Type == "OutOfStock");

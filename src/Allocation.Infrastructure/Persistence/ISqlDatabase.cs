@@ -30,6 +30,12 @@ public interface ISqlDatabase
     /// </summary>
     string BeginWrite(bool durable);
 
+    /// <summary>
+    /// Whether the database takes writes from many connections at once (PostgreSQL), so that a write that
+    /// touches no product need not queue on the writer; SQLite has one writer per file.
+    /// </summary>
+    bool ManyWriters { get; }
+
     /// <summary>The writer's connection, open, with its session settings.</summary>
     DbConnection OpenWriter();
 
@@ -63,9 +69,12 @@ public interface ISqlDatabase
     /// </summary>
     bool WritesAtGroupEnd { get; }
 
-    /// <summary>Writes the changes of a whole group, in order, in a few statements.</summary>
+    /// <summary>
+    /// Writes the changes of a whole group, in order, in a few statements, and commits with
+    /// <paramref name="commit"/> in the same round trip: nothing is committed if any of them fails.
+    /// </summary>
     /// <exception cref="Application.Ports.ConcurrencyException">A product moved on since the group read it.</exception>
-    void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes);
+    void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes, string commit);
 
     /// <summary>The statements that commit a write transaction, which may have written outbox entries.</summary>
     string CommitStatement(bool wroteOutbox);

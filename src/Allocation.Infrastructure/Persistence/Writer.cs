@@ -74,12 +74,14 @@ public sealed partial class Writer : IAsyncDisposable
         Enqueue(new RunWork<T>(keys, work, cancellationToken)).Completion;
 
     /// <summary>
-    /// Runs a write that is kept unless it throws. One that need not be <paramref name="durable"/> (a
-    /// record that may be lost to a power cut, such as which outbox entries were sent) is committed
-    /// without waiting for the disk when its group holds nothing else.
+    /// Runs a write that is kept unless it throws: the service's own records (outbox marks, dead letters,
+    /// heartbeats), not products. One that need not be <paramref name="durable"/> (a record that may be
+    /// lost to a power cut, such as which outbox entries were sent) is committed without waiting for the
+    /// disk when its group holds nothing else. Where the database takes many writers at once, the write
+    /// runs in a transaction of its own instead, rather than wait in a group and hold its products' locks.
     /// </summary>
     public Task WriteAsync(Action<DbConnection> write, CancellationToken cancellationToken, bool durable = true) =>
-        Enqueue(new RunWork<bool>(
+        _database.ManyWriters ? WriteApartAsync(write, durable, cancellationToken) : Enqueue(new RunWork<bool>(
             MessageKeys.None,
             unit =>
             {
@@ -88,6 +90,31 @@ public sealed partial class Writer : IAsyncDisposable
                 return ValueTask.FromResult(true);
             },
             cancellationToken) { Durable = durable }).Completion;
+
+    private async Task WriteApartAsync(Action<DbConnection> write, bool durable, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _database.OpenReaderAsync(cancellationToken);
+            Execute(connection, _database.BeginWrite(durable));
+            try
+            {
+                write(connection);
+                Execute(connection, "COMMIT");
+            }
+            catch when (connection.State == System.Data.ConnectionState.Open)
+            {
+                Execute(connection, "ROLLBACK");
+                throw;
+            }
+        }
+        catch (DbException exception)
+        {
+            var error = _database.Translate(exception);
+            NoteOutage(error);
+            throw error;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -274,7 +301,7 @@ public sealed partial class Writer : IAsyncDisposable
         {
             try
             {
-                _database.WriteGroup(connection, group.Pending);
+                _database.WriteGroup(connection, group.Pending, _database.CommitStatement(wroteOutbox: outbox.Count > 0));
             }
             catch (DbException exception)
             {
@@ -302,6 +329,9 @@ public sealed partial class Writer : IAsyncDisposable
                 members.Clear();
                 return;
             }
+
+            Committed(group, members, outbox);
+            return;
         }
 
         Commit(connection, group, members, outbox);
@@ -357,6 +387,11 @@ public sealed partial class Writer : IAsyncDisposable
             return;
         }
 
+        Committed(group, members, outbox);
+    }
+
+    private void Committed(Group group, List<Work> members, List<OutboxRow> outbox)
+    {
         // Committed: the lanes are woken first, as publishing is the longer way, and handed the entries
         // when they were written row by row (which tells their ids); then every caller hears so,
         // whatever counting the events does after.

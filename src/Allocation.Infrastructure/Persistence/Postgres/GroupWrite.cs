@@ -12,7 +12,7 @@ namespace Allocation.Infrastructure.Persistence.Postgres;
 /// </summary>
 internal static class GroupWrite
 {
-    public static void Execute(DbConnection connection, IReadOnlyList<ChangeSet> changes)
+    public static void Execute(DbConnection connection, IReadOnlyList<ChangeSet> changes, string commit)
     {
         var products = new Dictionary<string, (bool IsNew, int ReadVersion, int Version)>(StringComparer.Ordinal);
         var newBatches = new Dictionary<string, BatchState>(StringComparer.Ordinal);
@@ -68,16 +68,16 @@ internal static class GroupWrite
         var lines = added.OfType<AddedLine>().ToList();
         var inserts = newBatches.Values.ToList();
         var updates = changedBatches.Values.ToList();
-        // One round trip: the count of products still at the version read comes back first; a mismatch
-        // leaves the transaction to be rolled back.
-        using var results = connection.QueryMultiple(
-            """
+        // One round trip, the commit included: a product no longer at the version read raises a
+        // serialization failure (allocation_conflict), and the statements after it, COMMIT among them, do not run.
+        connection.Execute(
+            $"""
             WITH changed AS (
                 UPDATE products p SET version_number = u.version
                 FROM unnest(@skus, @reads, @versions) AS u(sku, read, version)
                 WHERE p.sku = u.sku AND p.version_number = u.read
                 RETURNING 1)
-            SELECT count(*) FROM changed;
+            SELECT allocation_conflict('A product changed since the commit group read it.') FROM (SELECT count(*) AS n FROM changed) c WHERE c.n <> @updatedCount;
             INSERT INTO products (sku, version_number) SELECT * FROM unnest(@newSkus, @newVersions);
             DELETE FROM allocations a USING unnest(@removedOrders, @removedSkus) AS d(orderid, sku) WHERE a.orderid = d.orderid AND a.sku = d.sku;
             INSERT INTO batches (reference, sku, purchased_quantity, allocated_quantity, eta, last_change)
@@ -88,9 +88,11 @@ internal static class GroupWrite
                 SELECT u.o, u.s, u.q, b.id FROM unnest(@lineOrders, @lineSkus, @lineQtys, @lineRefs) WITH ORDINALITY AS u(o, s, q, r, n) JOIN batches b ON b.reference = u.r ORDER BY u.n;
             INSERT INTO outbox (message_id, type, payload, created_at)
                 SELECT m, t, p, c FROM unnest(@messageIds, @types, @payloads, @createdAt) WITH ORDINALITY AS u(m, t, p, c, n) ORDER BY n;
+            {commit}
             """,
             new
             {
+                updatedCount = (long)updated.Count,
                 skus = updated.Select(product => product.Key).ToArray(),
                 reads = updated.Select(product => product.Value.ReadVersion).ToArray(),
                 versions = updated.Select(product => product.Value.Version).ToArray(),
@@ -117,10 +119,5 @@ internal static class GroupWrite
                 payloads = outbox.Select(row => row.Payload).ToArray(),
                 createdAt = outbox.Select(row => row.CreatedAt).ToArray(),
             });
-
-        if (results.ReadSingle<long>() != updated.Count)
-        {
-            throw new ConcurrencyException("A product changed since the commit group read it.");
-        }
     }
 }

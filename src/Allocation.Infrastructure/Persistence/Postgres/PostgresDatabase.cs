@@ -68,6 +68,8 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public DbConnection OpenReader() => _readers.OpenConnection();
 
+    public bool ManyWriters => true;
+
     // Npgsql prepares the statements it sees repeatedly on each connection by itself (MaxAutoPrepare).
     public DbConnection OpenKeptReader() => OpenReader();
 
@@ -87,7 +89,7 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public bool WritesAtGroupEnd => true;
 
-    public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes) => GroupWrite.Execute(connection, changes);
+    public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes, string commit) => GroupWrite.Execute(connection, changes, commit);
 
     // Notifications are delivered at commit: the leader's dispatcher wakes for another instance's events.
     public string CommitStatement(bool wroteOutbox) => wroteOutbox ? $"NOTIFY {OutboxChannel}; COMMIT" : "COMMIT";

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Allocation.Application.Ports;
+using Dapper;
 using DbUp;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
@@ -119,6 +120,8 @@ public sealed partial class SqliteDatabase : ISqlDatabase
         }
     }
 
+    public bool ManyWriters => false;
+
     public DbConnection OpenKeptReader() => new PreparedConnection((SqliteConnection)OpenReader());
 
     // One writer at a time already: BEGIN IMMEDIATE holds the whole file's write lock.
@@ -129,12 +132,14 @@ public sealed partial class SqliteDatabase : ISqlDatabase
     // In-process statements cost microseconds: each unit's changes are written as it commits.
     public bool WritesAtGroupEnd => false;
 
-    public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes)
+    public void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes, string commit)
     {
         foreach (var change in changes)
         {
             change.WriteRows(connection);
         }
+
+        connection.Execute(commit);
     }
 
     public string CommitStatement(bool wroteOutbox) => "COMMIT";
