@@ -73,7 +73,7 @@ public interface ISqlDatabase
     /// Writes the changes of a whole group, in order, in a few statements, and commits with
     /// <paramref name="commit"/> in the same round trip: nothing is committed if any of them fails.
     /// </summary>
-    /// <exception cref="Application.Ports.ConcurrencyException">A product moved on since the group read it.</exception>
+    /// <exception cref="Application.Ports.ConcurrencyException">A product moved on since the group read it; a server raises it as the <see cref="DbException"/> that <see cref="Translate"/> makes one.</exception>
     void WriteGroup(DbConnection connection, IReadOnlyList<ChangeSet> changes, string commit);
 
     /// <summary>The statements that commit a write transaction, which may have written outbox entries.</summary>

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Allocation.Application.Ports;
 using Dapper;
 
 namespace Allocation.Infrastructure.Persistence.Postgres;
