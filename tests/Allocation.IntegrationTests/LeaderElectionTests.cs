@@ -81,6 +81,8 @@ public class LeaderElectionTests
 
         public string BeginWrite(bool durable) => throw new NotSupportedException();
 
+        public string BeginWriteApart(bool durable) => throw new NotSupportedException();
+
         public bool WritesAtGroupEnd => throw new NotSupportedException();
 
         public void LoseLease() => _current?.Lose();

@@ -274,6 +274,46 @@ public class UnitOfWorkTests(string provider) : ServiceFixture(provider)
         seenRightAfterwards.ShouldAllBe(count => count == 1);
     }
 
+    [Test]
+    public void MarkingEntriesSentReadsOnlyThoseEntriesHoweverMuchTheOutboxGrewSinceTheMarkWasFirstPlanned()
+    {
+        if (Provider != Providers.Postgres)
+        {
+            Assert.Ignore("SQLite plans a statement when it is prepared and takes the primary key for these whatever the table's size.");
+        }
+
+        // The writes apart from the writer, as Writer.WriteAsync runs them, on one connection so that the
+        // statement stays prepared on it.
+        var database = Instance.Services.GetRequiredService<ISqlDatabase>();
+        var store = new OutboxStore(database);
+        using var connection = database.OpenReader();
+        void Add(int entries) => connection.Execute(
+            "INSERT INTO outbox (message_id, type, payload, created_at) SELECT gen_random_uuid()::text, 'Allocated', '{}', 0 FROM generate_series(1, @entries)",
+            new { entries });
+        long FullScansWhileMarking(IReadOnlyCollection<long> ids)
+        {
+            // The server's counts of this session not yet reported, which include this transaction's.
+            long Scans() => connection.QuerySingle<long>("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'outbox'");
+            connection.Execute(database.BeginWriteApart(durable: false));
+            var before = Scans();
+            store.MarkDispatched(connection, ids, now: 1);
+            var scans = Scans() - before;
+            connection.Execute("COMMIT");
+            return scans;
+        }
+
+        // A new outbox, marked often enough that the server would keep one plan for every later mark.
+        Add(30);
+        var first = connection.Query<long>("SELECT id FROM outbox ORDER BY id").ToList();
+        for (var i = 0; i < 10; i++)
+        {
+            FullScansWhileMarking(first);
+        }
+
+        Add(50_000);
+        FullScansWhileMarking([first[0]]).ShouldBe(0);
+    }
+
     private void RefuseOutboxWrites() =>
         Database.RefuseInserts("refuse_outbox", "outbox", "true");
 }

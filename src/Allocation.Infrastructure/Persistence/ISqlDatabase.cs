@@ -31,6 +31,15 @@ public interface ISqlDatabase
     string BeginWrite(bool durable);
 
     /// <summary>
+    /// The statement that starts a write of the service's own records in a transaction of its own, apart
+    /// from the writer (<see cref="ManyWriters"/>): as <see cref="BeginWrite"/>, and on PostgreSQL each
+    /// statement planned for the values it is given and the table as it is now. Those statements (the
+    /// outbox's marks above all) run on tables that grow from nothing, and a plan cached while a table was
+    /// nearly empty would go on scanning all of it until the server next analyses it.
+    /// </summary>
+    string BeginWriteApart(bool durable);
+
+    /// <summary>
     /// Whether the database takes writes from many connections at once (PostgreSQL), so that a write that
     /// touches no product need not queue on the writer; SQLite has one writer per file.
     /// </summary>

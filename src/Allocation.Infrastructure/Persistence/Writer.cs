@@ -96,7 +96,7 @@ public sealed partial class Writer : IAsyncDisposable
         try
         {
             await using var connection = await _database.OpenReaderAsync(cancellationToken);
-            Execute(connection, _database.BeginWrite(durable));
+            Execute(connection, _database.BeginWriteApart(durable));
             try
             {
                 write(connection);

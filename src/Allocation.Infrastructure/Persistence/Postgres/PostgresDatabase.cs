@@ -48,6 +48,8 @@ public sealed partial class PostgresDatabase : ISqlDatabase, IAsyncDisposable
 
     public string BeginWrite(bool durable) => durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit TO OFF";
 
+    public string BeginWriteApart(bool durable) => $"{BeginWrite(durable)}; SET LOCAL plan_cache_mode TO force_custom_plan";
+
     public string IsAnyOf(string parameter) => $"= ANY({parameter})";
 
     public object ListOf<T>(IEnumerable<T> values) => values.ToArray();

@@ -71,6 +71,9 @@ public sealed partial class SqliteDatabase : ISqlDatabase
             ? "PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE"
             : $"PRAGMA synchronous = {_options.Synchronous.ToString().ToUpperInvariant()}; BEGIN IMMEDIATE";
 
+    // One writer per file: nothing is written apart from it (ManyWriters is false).
+    public string BeginWriteApart(bool durable) => BeginWrite(durable);
+
     public string IsAnyOf(string parameter) => $"IN (SELECT value FROM json_each({parameter}))";
 
     public object ListOf<T>(IEnumerable<T> values) => System.Text.Json.JsonSerializer.Serialize(values);
